@@ -1,0 +1,159 @@
+-- Every indicator of the index scored for every school's latest accepted self-assessment
+-- (contract §6, "CĐS scoring"). Indicators a school did not report score 0 / not met.
+with latest_submissions as (
+    select * from {{ ref('int_submissions__versions') }}
+    where report = 'cds_assessment' and is_latest
+),
+
+schools as (
+    select school_code, school_level from {{ ref('int_schools__current') }}
+),
+
+indicators as (
+    select * from {{ ref('stg_reference__cds_index_indicators') }}
+),
+
+bands as (
+    select * from {{ ref('stg_reference__cds_index_bands') }}
+),
+
+answers as (
+    select * from {{ ref('stg_landing__cds_assessment') }}
+),
+
+scaffold as (
+    select
+        s.school_code,
+        s.school_year,
+        s.load_seq,
+        s.source_file as submission_file,
+        sc.school_level,
+        i.index_id,
+        i.indicator_code,
+        i.group_code,
+        i.criterion_code,
+        i.rule,
+        i.max_points,
+        i.provenance,
+        i.sort_order
+    from latest_submissions as s
+    inner join schools as sc on sc.school_code = s.school_code
+    cross join indicators as i
+),
+
+answered as (
+    select
+        scaffold.*,
+        a.indicator_code is not null as is_reported,
+        a.self_score_raw,
+        a.self_score,
+        a.self_met as declared_met,
+        a.numerator,
+        a.denominator,
+        coalesce(a.has_evidence, false) as has_evidence,
+        a.evidence,
+        a.sheet,
+        a.source_row,
+        case
+            when a.denominator > 0 then a.numerator::double / a.denominator
+        end as measure
+    from scaffold
+    left join answers as a
+        on a.load_seq = scaffold.load_seq
+        and a.indicator_code = scaffold.indicator_code
+),
+
+levels_with_own_bands as (
+    select distinct index_id, indicator_code, school_level
+    from bands
+    where school_level is not null
+),
+
+applicable_bands as (
+    -- the level's own bands where the index gives them (bands_by_level), else the default
+    select
+        a.school_code,
+        a.school_year,
+        a.indicator_code,
+        a.measure,
+        b.band_order,
+        b.band_op,
+        b.bound,
+        b.points
+    from answered as a
+    left join levels_with_own_bands as own
+        on own.index_id = a.index_id
+        and own.indicator_code = a.indicator_code
+        and own.school_level = a.school_level
+    inner join bands as b
+        on b.index_id = a.index_id
+        and b.indicator_code = a.indicator_code
+        and b.school_level is not distinct from own.school_level
+    where a.rule = 'bands'
+),
+
+band_points as (
+    -- first band, top to bottom, whose bound the measure satisfies
+    select
+        school_code,
+        school_year,
+        indicator_code,
+        arg_min(points, band_order) as band_points
+    from applicable_bands
+    where measure is not null
+      and (
+          band_op = 'any'
+          or (band_op = 'upto' and measure <= bound)
+          or (band_op = 'from' and measure >= bound)
+      )
+    group by school_code, school_year, indicator_code
+),
+
+scored as (
+    select
+        a.*,
+        case
+            when a.rule <> 'mandatory' then least(coalesce(a.self_score, 0), a.max_points)
+        end as self_points,
+        case a.rule
+            when 'binary' then
+                case when a.self_score > 0 and a.has_evidence then a.max_points else 0 end
+            when 'ratio' then
+                case
+                    when a.denominator > 0
+                        then a.max_points * least(1.0, coalesce(a.numerator, 0)::double / a.denominator)
+                    else 0
+                end
+            when 'bands' then coalesce(bp.band_points, 0)
+        end as verified_points,
+        case when a.rule = 'mandatory' then coalesce(a.declared_met, false) end as self_met,
+        case
+            when a.rule = 'mandatory' then coalesce(a.declared_met, false) and a.has_evidence
+        end as verified_met
+    from answered as a
+    left join band_points as bp
+        on bp.school_code = a.school_code
+        and bp.school_year = a.school_year
+        and bp.indicator_code = a.indicator_code
+),
+
+flagged as (
+    select
+        *,
+        list_filter(
+            [
+                case when not is_reported then 'not_reported' end,
+                case when rule <> 'mandatory' and self_score > max_points then 'self_score_capped' end,
+                case
+                    when not has_evidence and (self_score > 0 or coalesce(declared_met, false))
+                        then 'missing_evidence'
+                end,
+                case when rule in ('ratio', 'bands') and measure is null then 'no_measure' end,
+                case when provenance = 'assumed' then 'assumed_item' end
+            ],
+            lambda f: f is not null
+        ) as flags
+    from scored
+)
+
+select * from flagged

@@ -1,0 +1,31 @@
+with scores as (
+    select * from {{ ref('int_cds__indicator_scores') }}
+),
+
+final as (
+    select
+        school_code,
+        school_year,
+        index_id,
+        indicator_code,
+        group_code,
+        criterion_code,
+        rule,
+        max_points,
+        self_score,
+        round(self_points, 2) as self_points,
+        round(verified_points, 2) as verified_score,
+        self_met,
+        verified_met,
+        has_evidence,
+        round(measure, 4) as measure,
+        provenance,
+        flags,
+        submission_file as source_file,
+        sheet,
+        source_row as "row",
+        sort_order
+    from scores
+)
+
+select * from final

@@ -1,0 +1,80 @@
+with schools as (
+    select * from {{ ref('int_schools__current') }}
+    where is_active
+),
+
+scope as (
+    select index_id, school_level from {{ ref('stg_reference__cds_index_levels_in_scope') }}
+),
+
+assessment_years as (
+    select school_year
+    from {{ ref('stg_reference__reporting_calendar') }}
+    where report = 'cds_assessment'
+    union
+    select school_year from {{ ref('cds_maturity_school') }}
+),
+
+schools_in_scope as (
+    select s.school_code, s.school_level, s.district_code, scope.index_id
+    from schools as s
+    inner join scope on scope.school_level = s.school_level
+),
+
+school_years as (
+    select s.*, y.school_year
+    from schools_in_scope as s
+    cross join assessment_years as y
+),
+
+with_results as (
+    select
+        sy.*,
+        m.school_code is not null as is_assessed,
+        m.verified_level,
+        m.group1_verified_score,
+        m.group2_verified_score
+    from school_years as sy
+    left join {{ ref('cds_maturity_school') }} as m
+        on m.school_code = sy.school_code and m.school_year = sy.school_year
+),
+
+aggregated as (
+    select
+        district_code,
+        school_year,
+        index_id,
+        coalesce(school_level, 'ALL') as level,
+        count(*) as n_schools,
+        count(*) filter (where is_assessed) as n_assessed,
+        count(*) filter (where verified_level = 1) as n_level1,
+        count(*) filter (where verified_level = 2) as n_level2,
+        count(*) filter (where verified_level = 3) as n_level3,
+        round(avg(group1_verified_score), 2) as avg_group1_verified,
+        round(avg(group2_verified_score), 2) as avg_group2_verified
+    from with_results
+    group by grouping sets (
+        (district_code, school_year, index_id, school_level),
+        (district_code, school_year, index_id)
+    )
+),
+
+final as (
+    select
+        district_code,
+        school_year,
+        level,
+        index_id,
+        n_schools,
+        n_assessed,
+        n_level1,
+        n_level2,
+        n_level3,
+        round(100.0 * (n_level2 + n_level3) / nullif(n_schools, 0), 2) as pct_level2_plus,
+        round(100.0 * n_assessed / nullif(n_schools, 0), 2) as pct_assessed,
+        avg_group1_verified,
+        avg_group2_verified
+    from aggregated
+)
+
+select * from final

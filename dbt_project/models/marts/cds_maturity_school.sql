@@ -1,0 +1,84 @@
+with groups as (
+    select * from {{ ref('int_cds__group_scores') }}
+),
+
+submissions as (
+    select * from {{ ref('int_submissions__versions') }}
+    where report = 'cds_assessment' and is_latest
+),
+
+calendar as (
+    select school_year, due_school, due_district
+    from {{ ref('stg_reference__reporting_calendar') }}
+    where report = 'cds_assessment'
+),
+
+schools as (
+    select school_code, school_level, district_code from {{ ref('int_schools__current') }}
+),
+
+per_school as (
+    select
+        school_code,
+        school_year,
+        index_id,
+        max(self_score) filter (where group_code = '1') as group1_self_score,
+        max(self_score) filter (where group_code = '2') as group2_self_score,
+        max(verified_score) filter (where group_code = '1') as group1_verified_score,
+        max(verified_score) filter (where group_code = '2') as group2_verified_score,
+        bool_and(self_mandatory_met) filter (where group_code = '1') as group1_self_mandatory_met,
+        bool_and(self_mandatory_met) filter (where group_code = '2') as group2_self_mandatory_met,
+        bool_and(verified_mandatory_met) filter (where group_code = '1') as group1_mandatory_met,
+        bool_and(verified_mandatory_met) filter (where group_code = '2') as group2_mandatory_met,
+        max(self_level) filter (where group_code = '1') as group1_self_level,
+        max(self_level) filter (where group_code = '2') as group2_self_level,
+        max(verified_level) filter (where group_code = '1') as group1_verified_level,
+        max(verified_level) filter (where group_code = '2') as group2_verified_level,
+        -- the school's level is the lowest of its group levels
+        min(self_level) as self_level,
+        min(verified_level) as verified_level,
+        coalesce(sum(verified_points_on_assumed_items), 0) as verified_points_on_assumed_items
+    from groups
+    group by school_code, school_year, index_id
+),
+
+final as (
+    select
+        p.school_code,
+        p.school_year,
+        p.index_id,
+        s.school_level,
+        s.district_code,
+        p.group1_self_score,
+        p.group2_self_score,
+        p.group1_verified_score,
+        p.group2_verified_score,
+        p.group1_mandatory_met,
+        p.group2_mandatory_met,
+        p.group1_self_mandatory_met,
+        p.group2_self_mandatory_met,
+        p.group1_self_level,
+        p.group2_self_level,
+        p.group1_verified_level,
+        p.group2_verified_level,
+        p.self_level,
+        p.verified_level,
+        p.verified_points_on_assumed_items,
+        p.verified_points_on_assumed_items > 0 as rests_on_assumed_items,
+        sub.first_submitted_on as submitted_on,
+        sub.last_submitted_on,
+        sub.versions,
+        c.due_school as due_on,
+        case
+            when c.due_school is null then null
+            else coalesce(sub.first_submitted_on <= c.due_school, false)
+        end as on_time,
+        sub.source_file
+    from per_school as p
+    inner join submissions as sub
+        on sub.school_code = p.school_code and sub.school_year = p.school_year
+    left join schools as s on s.school_code = p.school_code
+    left join calendar as c on c.school_year = p.school_year
+)
+
+select * from final

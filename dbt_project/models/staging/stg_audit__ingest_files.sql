@@ -1,0 +1,29 @@
+with source as (
+    select * from {{ source('audit', 'ingest_files') }}
+),
+
+renamed as (
+    select
+        load_seq,
+        source,
+        source_file,
+        file_sha256,
+        status,
+        duplicate_of,
+        sheet,
+        header_row,
+        school_code,
+        school_year,
+        period,
+        submitted_on,
+        rows_read,
+        rows_accepted,
+        rows_quarantined,
+        n_warnings,
+        reject_rule,
+        reject_message_vi,
+        loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Assets by layer: reference → landing → audit → dbt (staging, intermediate, marts) → publish."""

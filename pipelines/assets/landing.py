@@ -1,0 +1,94 @@
+"""One landing asset per raw source: new files read, judged and loaded into DuckDB."""
+
+from datetime import datetime
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.assets.constants import DUCKDB_POOL, OWNER
+from pipelines.assets.metadata import markdown_table
+from pipelines.ingest.runner import IngestSummary, current_registry, ingest_source
+from pipelines.ingest.sources import SOURCES, IngestContext
+from pipelines.reference.cds_index import load_index
+from pipelines.reference.code_lists import load_code_lists
+from pipelines.resources import CdsPaths
+
+
+def run_ingest(
+    context: dg.AssetExecutionContext, source_name: str, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    settings = paths.settings
+    source = SOURCES[source_name]
+    codes = load_code_lists(settings.reference_file("code_lists.csv"))
+    index = load_index(settings.reference_file("cds_index.yaml"))
+    with duckdb.get_connection() as con:
+        ctx = IngestContext(codes=codes, index=index, registry=current_registry(con))
+        summary = ingest_source(con, source, settings.raw_dir, ctx, loaded_at=datetime.now())
+        total = con.execute(f"select count(*) from landing.{source_name}").fetchone()[0]
+    for o in summary.outcomes:
+        if o.status == "rejected":
+            context.log.warning(f"{o.reject_message_vi} [quy tắc {o.reject_rule}]")
+        elif o.rows_quarantined:
+            context.log.warning(
+                f"Tệp '{o.source_file}': {o.rows_quarantined} dòng bị cách ly (xem data_quality_issues)"
+            )
+    return dg.MaterializeResult(metadata=_metadata(summary, total, settings.raw_dir / source_name))
+
+
+def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
+    return {
+        "dagster/row_count": total_rows,
+        "folder": dg.MetadataValue.path(str(folder)),
+        "files_seen": summary.files_seen,
+        "files_unchanged": summary.files_unchanged,
+        "files_accepted": summary.count("accepted"),
+        "files_rejected": summary.count("rejected"),
+        "files_duplicate": summary.count("duplicate"),
+        "rows_read": summary.rows_read,
+        "rows_accepted": summary.rows_accepted,
+        "rows_quarantined": summary.rows_quarantined,
+        "reconciles": summary.rows_read == summary.rows_accepted + summary.rows_quarantined,
+        "files": markdown_table(summary.as_frame().sort("kết quả", "tệp")),
+    }
+
+
+@dg.asset(
+    key=["landing", "schools"],
+    group_name="landing",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    deps=[["reference", "code_lists"]],
+    description=(
+        "School registry (danh mục trường) from raw/schools/: one row per school per registry "
+        "file, typed, with lineage (_source_file, _file_sha256, _sheet, _row, _loaded_at). "
+        "Bad rows are quarantined with their reason; unreadable files are rejected whole."
+    ),
+)
+def schools(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    return run_ingest(context, "schools", paths, duckdb)
+
+
+@dg.asset(
+    key=["landing", "cds_assessment"],
+    group_name="landing",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    deps=[["landing", "schools"], ["reference", "cds_index"], ["reference", "code_lists"]],
+    description=(
+        "CĐS self-assessments (phiếu tự đánh giá, QĐ 4725) from raw/cds_assessment/: one row per "
+        "indicator per submitted file, every version kept. A file naming an unknown school, "
+        "lacking Mã trường/Năm học or a required column, or of a level outside the index is "
+        "rejected; rows with unknown codes or invalid scores are quarantined."
+    ),
+)
+def cds_assessment(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    return run_ingest(context, "cds_assessment", paths, duckdb)
+
+
+LANDING_ASSETS = [schools, cds_assessment]

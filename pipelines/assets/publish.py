@@ -1,0 +1,55 @@
+"""What leaves the warehouse: analytics.duckdb for analysts."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.assets.constants import DUCKDB_POOL, OWNER
+from pipelines.assets.metadata import markdown_table
+from pipelines.publish import publish_analytics
+from pipelines.resources import CdsPaths
+
+MARTS = [
+    "dim_school",
+    "cds_indicator_scores",
+    "cds_maturity_school",
+    "cds_maturity_district",
+    "data_quality_issues",
+]
+
+
+@dg.asset(
+    key=["publish", "analytics_db"],
+    group_name="publish",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=[["marts", m] for m in MARTS],
+    description=(
+        "warehouse/analytics.duckdb: the `marts` schema only (no person-level rows), rebuilt "
+        "beside the old file and renamed over it, so analysts can keep it open while the "
+        "pipeline runs."
+    ),
+)
+def analytics_db(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    target = paths.settings.analytics_db
+    with duckdb.get_connection() as con:
+        counts = publish_analytics(con, target)
+        levels = con.sql(
+            "select school_year as năm_học, level as cấp, n_schools as số_trường, "
+            "n_assessed as đã_đánh_giá, n_level1 as mức_1, n_level2 as mức_2, n_level3 as mức_3, "
+            "pct_level2_plus as tỉ_lệ_mức_2_trở_lên from marts.cds_maturity_district "
+            "order by district_code, school_year, level"
+        ).pl()
+    context.log.info(f"Đã xuất bản {target}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(target)),
+            "tables": markdown_table(
+                pl.DataFrame({"bảng": list(counts), "số dòng": list(counts.values())})
+            ),
+            "cds_levels_by_district": markdown_table(levels),
+        }
+    )

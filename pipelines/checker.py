@@ -1,0 +1,81 @@
+"""`cds check`: judge files as ingestion would, without touching the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.ingest.runner import evaluate_file, file_sha256, list_source_files
+from pipelines.ingest.sources import SOURCES, IngestContext, Source
+from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.reference.cds_index import load_index
+from pipelines.reference.code_lists import load_code_lists
+from pipelines.settings import Settings
+
+
+def guess_source(path: Path) -> Source | None:
+    """By the raw/<source>/ folder the file sits in, else by which table its headers fit."""
+    for part in path.resolve().parts:
+        if part in SOURCES:
+            return SOURCES[part]
+    for source in SOURCES.values():
+        try:
+            read_table(path, source.spec)
+            return source
+        except FileRejected:
+            continue
+    return None
+
+
+def _registry(settings: Settings, ctx: IngestContext) -> pl.DataFrame | None:
+    frames = []
+    for path in list_source_files(settings.raw_dir, "schools"):
+        out = evaluate_file(path, path.name, "", SOURCES["schools"], ctx)
+        if out.accepted is not None:
+            frames.append(out.accepted.select("school_code", "level", "is_active"))
+    return pl.concat(frames).unique("school_code", keep="last") if frames else None
+
+
+def check_files(
+    paths: list[Path], settings: Settings, source_name: str | None, echo: Callable[[str], None]
+) -> bool:
+    codes = load_code_lists(settings.reference_file("code_lists.csv"))
+    index = load_index(settings.reference_file("cds_index.yaml"))
+    bare = IngestContext(codes=codes, index=index, registry=None)
+    ctx = IngestContext(codes=codes, index=index, registry=_registry(settings, bare))
+    if ctx.registry is None:
+        echo(
+            f"(Không có danh mục trường trong {settings.raw_dir / 'schools'}: "
+            "mã trường không được đối chiếu)"
+        )
+    all_ok = True
+    for path in paths:
+        source = SOURCES[source_name] if source_name else guess_source(path)
+        if source is None:
+            echo(f"✗ {path}: không nhận ra loại tệp (dùng --source)")
+            all_ok = False
+            continue
+        out = evaluate_file(path, str(path), file_sha256(path), source, ctx)
+        mark = "✓" if out.status == "accepted" and not out.rows_quarantined else "✗"
+        echo(
+            f"{mark} {path} [{source.title_vi}]: {out.status}, {out.rows_read} dòng đọc, "
+            f"{out.rows_accepted} nhận, {out.rows_quarantined} cách ly, {out.n_warnings} cảnh báo"
+        )
+        if out.status != "accepted" or out.rows_quarantined:
+            all_ok = False
+        if out.issues is not None:
+            for issue in out.issues.sort("_row", nulls_last=False).iter_rows(named=True):
+                where = [f"trang '{out.sheet}'"] if out.sheet else []
+                if issue["_row"] is not None:
+                    where.append(f"dòng {issue['_row']}")
+                if issue["field"]:
+                    where.append(f"cột '{issue['field']}'")
+                value = f" — giá trị: '{issue['value']}'" if issue["value"] is not None else ""
+                level = "LỖI" if issue["severity"] == "error" else "cảnh báo"
+                echo(
+                    f"    [{level}] {', '.join(where)}: {issue['message_vi']} "
+                    f"({issue['rule_id']}){value}"
+                )
+    return all_ok

@@ -1,0 +1,1 @@
+"""Asset checks: Great Expectations suites on landing tables (dbt tests come via dagster-dbt)."""

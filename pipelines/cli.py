@@ -1,0 +1,176 @@
+"""`cds`: the warehouse's command line (contract §7)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.settings import PROJECT_ROOT, Settings
+
+
+@click.group(help="Kho dữ liệu chuyển đổi số và chất lượng dữ liệu của Phòng GDĐT.")
+def main() -> None:
+    pass
+
+
+def _settings(raw: str, warehouse: str, reference: str | None) -> Settings:
+    return Settings(
+        raw_dir=Path(raw).resolve(),
+        warehouse_dir=Path(warehouse).resolve(),
+        reference_dir=Path(reference).resolve() if reference else None,
+    )
+
+
+def _warehouse_free(db: Path) -> str | None:
+    """None when the warehouse can be opened for writing, else why not (in Vietnamese)."""
+    import duckdb
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        duckdb.connect(str(db)).close()
+    except duckdb.IOException as exc:
+        return (
+            f"Không mở được kho dữ liệu {db} để ghi: một tiến trình khác (một lần chạy khác, "
+            f"hoặc ai đó đang mở warehouse.duckdb) đang giữ tệp. Chờ nó xong rồi chạy lại. ({exc})"
+        )
+    return None
+
+
+@main.command(help="Chạy toàn bộ: nạp, kiểm tra, biến đổi, xuất bản (không cần giao diện).")
+@click.option("--raw", default="raw", show_default=True, help="Thư mục tệp nộp (raw/).")
+@click.option("--warehouse", default="warehouse", show_default=True, help="Thư mục kho dữ liệu.")
+@click.option("--reference", default=None, help="Thư mục dữ liệu tham chiếu thay thế.")
+def run(raw: str, warehouse: str, reference: str | None) -> None:
+    settings = _settings(raw, warehouse, reference)
+    if not settings.raw_dir.is_dir():
+        raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
+    if reason := _warehouse_free(settings.warehouse_db):
+        click.echo(reason, err=True)
+        sys.exit(3)
+    started = time.monotonic()
+    click.echo(f"▶ Dữ liệu nộp: {settings.raw_dir}")
+    click.echo(f"▶ Kho dữ liệu: {settings.warehouse_dir}")
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import FULL_PIPELINE, build_definitions
+    from pipelines.reference.calendar import CalendarError
+    from pipelines.reference.cds_index import IndexError_
+    from pipelines.reference.code_lists import CodeListError
+
+    try:
+        defs = build_definitions(settings)
+        job = defs.resolve_job_def(FULL_PIPELINE)
+        with DagsterInstance.ephemeral() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
+    except (IndexError_, CalendarError, CodeListError) as exc:
+        click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {exc}", err=True)
+        sys.exit(2)
+    failed_checks = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity.value == "ERROR"
+    ]
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                err = event.step_failure_data.error
+                msg = err.message.strip() if err else ""
+                click.echo(f"✗ Bước {event.step_key} thất bại: {msg}", err=True)
+        sys.exit(1)
+    from pipelines.summary import run_summary
+
+    click.echo(run_summary(settings))
+    if failed_checks:
+        for e in failed_checks:
+            click.echo(
+                f"✗ Kiểm tra {e.asset_key.to_user_string()} / {e.check_name} không đạt: dữ liệu "
+                "phía sau không được cập nhật (xem chi tiết trong giao diện Dagster)",
+                err=True,
+            )
+        sys.exit(1)
+    click.echo(f"✓ Hoàn tất sau {time.monotonic() - started:.0f} giây.")
+
+
+@main.command(help="Kiểm tra tệp mà không nạp vào kho; in mọi lỗi tìm thấy.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--source",
+    type=click.Choice(["schools", "cds_assessment"]),
+    default=None,
+    help="Loại tệp (mặc định: đoán theo thư mục raw/<loại>/ hoặc theo tiêu đề cột).",
+)
+@click.option(
+    "--raw",
+    default="raw",
+    show_default=True,
+    help="Thư mục raw/ có danh mục trường để đối chiếu mã trường.",
+)
+@click.option("--reference", default=None, help="Thư mục dữ liệu tham chiếu thay thế.")
+def check(files: tuple[str, ...], source: str | None, raw: str, reference: str | None) -> None:
+    from pipelines.checker import check_files
+
+    settings = _settings(raw, "warehouse", reference)
+    ok = check_files([Path(f) for f in files], settings, source, echo=click.echo)
+    sys.exit(0 if ok else 1)
+
+
+@main.command(help="Mở giao diện Dagster trên 127.0.0.1.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@click.option("--raw", default="raw", show_default=True)
+@click.option("--warehouse", default="warehouse", show_default=True)
+@click.option("--reference", default=None)
+def ui(host: str, port: int, raw: str, warehouse: str, reference: str | None) -> None:
+    settings = _settings(raw, warehouse, reference)
+    env = {
+        **os.environ,
+        **settings.to_env(),
+        "DAGSTER_HOME": str(PROJECT_ROOT),
+        "CDS_DAGSTER_STORAGE": str(PROJECT_ROOT / ".dagster_home"),
+    }
+    (PROJECT_ROOT / ".dagster_home").mkdir(exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
+    click.echo(f"Giao diện Dagster: http://{host}:{port}")
+    raise SystemExit(subprocess.call(cmd, env=env, cwd=PROJECT_ROOT))
+
+
+@main.command(help="Sinh dữ liệu nộp giả lập theo đúng định dạng hợp đồng dữ liệu.")
+@click.option(
+    "--scale", type=click.Choice(["district", "province", "national"]), default="district"
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--seed", default=20241, show_default=True, type=int)
+def generate(scale: str, out: str, seed: int) -> None:
+    from pipelines.generate import generate as gen
+
+    try:
+        manifest = gen(Path(out), scale=scale, seed=seed)
+    except NotImplementedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Đã sinh {len(manifest['files'])} tệp vào {out} (manifest.json liệt kê lỗi cài sẵn)."
+    )
+
+
+if __name__ == "__main__":
+    main()

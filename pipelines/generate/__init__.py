@@ -1,0 +1,5 @@
+"""Synthetic raw data in the contract's formats (`cds generate`)."""
+
+from pipelines.generate.district import generate
+
+__all__ = ["generate"]

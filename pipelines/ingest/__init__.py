@@ -1,0 +1,1 @@
+"""Ingestion: raw school files → typed, lineage-carrying Arrow/Polars frames → DuckDB landing."""

@@ -1,0 +1,237 @@
+"""Ingest one source folder: find files, skip what is already loaded, read, apply the
+source's rules, record every outcome. Pure orchestration; the rules live in `sources/`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.landing import (
+    FileOutcome,
+    accepted_hashes,
+    ensure_landing_table,
+    ensure_schemas,
+    recorded_duplicates,
+    write_outcome,
+)
+from pipelines.ingest.rules import ISSUE_SCHEMA
+from pipelines.ingest.sources import IngestContext, Source
+from pipelines.ingest.workbook import FileRejected, read_table
+
+# Lock files and editor droppings that sit next to real files in a shared folder.
+_IGNORED_PREFIXES = ("~$", ".~lock", ".")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def list_source_files(raw_dir: Path, source: str) -> list[Path]:
+    """Every candidate file under raw/<source>/ (sub-folders included), in a stable order."""
+    folder = raw_dir / source
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(_IGNORED_PREFIXES)
+    )
+
+
+@dataclass
+class IngestSummary:
+    source: str
+    files_seen: int = 0
+    files_unchanged: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(o.rows_read for o in self.outcomes)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(o.rows_accepted for o in self.outcomes)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(o.rows_quarantined for o in self.outcomes)
+
+    def as_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            [
+                {
+                    "tệp": o.source_file,
+                    "kết quả": o.status,
+                    "trường": o.meta.get("school_code"),
+                    "dòng đọc": o.rows_read,
+                    "nhận": o.rows_accepted,
+                    "cách ly": o.rows_quarantined,
+                    "cảnh báo": o.n_warnings,
+                    "lý do": o.reject_message_vi or "",
+                }
+                for o in self.outcomes
+            ],
+            schema={
+                "tệp": pl.String,
+                "kết quả": pl.String,
+                "trường": pl.String,
+                "dòng đọc": pl.Int64,
+                "nhận": pl.Int64,
+                "cách ly": pl.Int64,
+                "cảnh báo": pl.Int64,
+                "lý do": pl.String,
+            },
+        )
+
+
+def evaluate_file(
+    path: Path, rel: str, sha: str, source: Source, ctx: IngestContext
+) -> FileOutcome:
+    """Read and judge one file without touching the warehouse (also used by `cds check`)."""
+    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=path.stat().st_size)
+    empty_meta: dict[str, object] = {}
+    try:
+        read = read_table(path, source.spec)
+    except FileRejected as rej:
+        return _rejected(base, empty_meta, rej, rows_read=0)
+    rows_read = read.data.height
+    try:
+        shaped = source.shape(read, ctx)
+    except FileRejected as rej:
+        rej.sheet = rej.sheet or read.sheet
+        return _rejected(
+            base, empty_meta, rej, rows_read=rows_read, sheet=read.sheet, header_row=read.header_row
+        )
+    keys = ["_row", *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns]]
+    issues = shaped.issues
+    if read.duplicate_columns:
+        issues = pl.concat(
+            [
+                issues,
+                pl.DataFrame(
+                    [
+                        {
+                            "_row": read.header_row,
+                            "field": ", ".join(read.duplicate_columns),
+                            "rule_id": "duplicate_column",
+                            "severity": "warning",
+                            "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
+                            "value": None,
+                        }
+                    ],
+                    schema=ISSUE_SCHEMA,
+                ),
+            ]
+        )
+    return FileOutcome(
+        **base,
+        status="accepted",
+        meta=shaped.meta,
+        sheet=read.sheet,
+        header_row=read.header_row,
+        rows_read=rows_read,
+        accepted=shaped.accepted,
+        quarantined=shaped.quarantined.select(keys),
+        issues=issues,
+        extra_columns=tuple(read.extra_columns),
+    )
+
+
+def _rejected(
+    base: dict,
+    meta: dict,
+    rej: FileRejected,
+    *,
+    rows_read: int,
+    sheet: str | None = None,
+    header_row: int | None = None,
+) -> FileOutcome:
+    message = f"Tệp '{base['source_file']}' bị từ chối: {rej.message_vi}"
+    issue = pl.DataFrame(
+        [
+            {
+                "_row": rej.row,
+                "field": rej.field,
+                "rule_id": rej.rule_id,
+                "severity": "error",
+                "message_vi": message,
+                "value": rej.value,
+            }
+        ],
+        schema=ISSUE_SCHEMA,
+    )
+    return FileOutcome(
+        **base,
+        status="rejected",
+        meta=meta,
+        sheet=rej.sheet or sheet,
+        header_row=header_row,
+        rows_read=0,
+        issues=issue,
+        reject_rule=rej.rule_id,
+        reject_message_vi=message,
+    )
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    raw_dir: Path,
+    ctx: IngestContext,
+    loaded_at: datetime,
+) -> IngestSummary:
+    """Load every new file of `source` into landing; already accepted files are skipped."""
+    ensure_schemas(con)
+    ensure_landing_table(con, source.name, source.landing_schema)
+    done = accepted_hashes(con, source.name)
+    dup_seen = recorded_duplicates(con, source.name)
+    summary = IngestSummary(source.name)
+    for path in list_source_files(raw_dir, source.name):
+        summary.files_seen += 1
+        rel = path.relative_to(raw_dir).as_posix()
+        sha = file_sha256(path)
+        if sha in done:
+            if done[sha] != rel and (sha, rel) not in dup_seen:
+                outcome = FileOutcome(
+                    source=source.name,
+                    source_file=rel,
+                    file_sha256=sha,
+                    file_size=path.stat().st_size,
+                    status="duplicate",
+                    meta={},
+                    duplicate_of=done[sha],
+                )
+                write_outcome(con, outcome, source.landing_schema, loaded_at)
+                summary.outcomes.append(outcome)
+            else:
+                summary.files_unchanged += 1
+            continue
+        outcome = evaluate_file(path, rel, sha, source, ctx)
+        write_outcome(con, outcome, source.landing_schema, loaded_at)
+        if outcome.status == "accepted":
+            done[sha] = rel
+        summary.outcomes.append(outcome)
+    return summary
+
+
+def current_registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The latest accepted registry row of every school."""
+    ensure_schemas(con)
+    from pipelines.ingest.sources.schools import LANDING_SCHEMA
+
+    ensure_landing_table(con, "schools", LANDING_SCHEMA)
+    return con.sql(
+        "select school_code, level, is_active from landing.schools "
+        "qualify row_number() over (partition by school_code order by _load_seq desc, _row) = 1"
+    ).pl()

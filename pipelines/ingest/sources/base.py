@@ -1,0 +1,166 @@
+"""What every source shares: the context its rules need and the header-block checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from pipelines.ingest.rules import ISSUE_SCHEMA
+from pipelines.ingest.text import parse_date_expr
+from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, TableSpec
+from pipelines.reference.cds_index import CdsIndex
+from pipelines.reference.code_lists import CodeLists
+from pipelines.reference.vocab import is_school_year
+
+SCHOOL_CODE_RE = re.compile(r"^[0-9A-Z]{6,12}$")
+
+HF_SCHOOL = HeaderField("school_code", ("Mã trường",))
+HF_YEAR = HeaderField("school_year", ("Năm học",))
+HF_PERIOD = HeaderField("period", ("Kỳ báo cáo",))
+HF_REPORT_DATE = HeaderField("submitted_on", ("Ngày báo cáo",))
+HF_EXPORT_DATE = HeaderField("submitted_on", ("Ngày xuất dữ liệu",))
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """Reference data and registry the rules of a source may consult."""
+
+    codes: CodeLists
+    index: CdsIndex
+    registry: pl.DataFrame | None  # school_code, level, is_active; None: not known (cds check)
+
+
+@dataclass
+class Shaped:
+    """A file after its rules: typed rows, quarantined rows, every issue found."""
+
+    meta: dict[str, object]  # school_code, school_year, period, submitted_on
+    accepted: pl.DataFrame
+    quarantined: pl.DataFrame
+    issues: pl.DataFrame  # ISSUE_SCHEMA; `_row` null for file-level issues
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # the folder under raw/ and the landing table
+    title_vi: str
+    spec: TableSpec
+    shape: Callable[[TableRead, IngestContext], Shaped]
+    landing_schema: dict[str, pl.DataType] = field(default_factory=dict)
+
+
+def file_issue(
+    field_label: str | None, rule_id: str, severity: str, message_vi: str, value: str | None = None
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "_row": None,
+                "field": field_label,
+                "rule_id": rule_id,
+                "severity": severity,
+                "message_vi": message_vi,
+                "value": value,
+            }
+        ],
+        schema=ISSUE_SCHEMA,
+    )
+
+
+def _parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    return pl.DataFrame({"d": [text]}).select(parse_date_expr("d")).item()
+
+
+def report_header(
+    read: TableRead,
+    ctx: IngestContext,
+    *,
+    fixed_period: str | None = None,
+    date_label: str = "Ngày báo cáo",
+) -> tuple[dict[str, object], pl.DataFrame]:
+    """Check the header block of a per-school report; raise FileRejected where the contract
+    rejects the file, and return its metadata with any file-level warnings."""
+    h = read.header
+    code = (h.get("school_code") or "").strip().upper()
+    if not code:
+        raise FileRejected(
+            "header_missing_school_code",
+            "Thiếu 'Mã trường' ở phần đầu tệp",
+            sheet=read.sheet,
+            field="Mã trường",
+        )
+    if ctx.registry is None:  # `cds check` without a registry: the school cannot be checked
+        known = pl.DataFrame({"level": [None]}, schema={"level": pl.String})
+    else:
+        known = ctx.registry.filter(pl.col("school_code") == code)
+    if known.height == 0:
+        raise FileRejected(
+            "unknown_school",
+            f"Mã trường '{code}' không có trong danh mục trường",
+            sheet=read.sheet,
+            field="Mã trường",
+            value=code,
+        )
+    year = (h.get("school_year") or "").replace(" ", "")
+    if not year:
+        raise FileRejected(
+            "header_missing_school_year",
+            "Thiếu 'Năm học' ở phần đầu tệp",
+            sheet=read.sheet,
+            field="Năm học",
+        )
+    if not is_school_year(year):
+        raise FileRejected(
+            "invalid_school_year",
+            f"Năm học '{year}' không hợp lệ (vd 2024-2025)",
+            sheet=read.sheet,
+            field="Năm học",
+            value=year,
+        )
+    if fixed_period is not None:
+        period = fixed_period
+    else:
+        raw_period = h.get("period")
+        if not raw_period:
+            raise FileRejected(
+                "header_missing_period",
+                "Thiếu 'Kỳ báo cáo' ở phần đầu tệp",
+                sheet=read.sheet,
+                field="Kỳ báo cáo",
+            )
+        period = ctx.codes.lookup("period", raw_period)
+        if period not in ("dau_nam", "cuoi_nam"):
+            raise FileRejected(
+                "invalid_period",
+                f"Kỳ báo cáo '{raw_period}' không hợp lệ (Đầu năm hoặc Cuối năm)",
+                sheet=read.sheet,
+                field="Kỳ báo cáo",
+                value=raw_period,
+            )
+    warnings = []
+    submitted = _parse_date(h.get("submitted_on"))
+    if submitted is None:
+        warnings.append(
+            file_issue(
+                date_label,
+                "missing_submission_date",
+                "warning",
+                f"Thiếu hoặc sai '{date_label}': không xác định được ngày nộp, tính là nộp muộn",
+                h.get("submitted_on"),
+            )
+        )
+    meta = {
+        "school_code": code,
+        "school_year": year,
+        "period": period,
+        "submitted_on": submitted,
+        "school_level": known["level"][0],
+    }
+    issues = pl.concat(warnings) if warnings else pl.DataFrame(schema=ISSUE_SCHEMA)
+    return meta, issues

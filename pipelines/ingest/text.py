@@ -1,0 +1,81 @@
+"""Pure, vectorised parsing of the cell values schools send (contract §1).
+
+Every function takes or returns Polars expressions / frames so whole columns are parsed
+at once; nothing here loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import polars as pl
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def fold(text: str | None) -> str:
+    """Fold a header or label for matching: Unicode-normalised, case-, diacritic- and
+    whitespace-insensitive (`"Mã\\ntrường "` and NFD `"MÃ TRƯỜNG"` both give `"matruong"`)."""
+    if text is None:
+        return ""
+    decomposed = unicodedata.normalize("NFD", str(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("đ", "d").replace("Đ", "D").casefold()
+    return "".join(ch for ch in stripped if ch.isalnum())
+
+
+def fold_expr(col: str | pl.Expr) -> pl.Expr:
+    """`fold` over a whole column: computed on its distinct values only."""
+    expr = pl.col(col) if isinstance(col, str) else col
+    return expr.map_batches(
+        lambda s: s.replace_strict(
+            {v: fold(v) for v in s.unique().drop_nulls().to_list()},
+            default=None,
+            return_dtype=pl.String,
+        ),
+        return_dtype=pl.String,
+    )
+
+
+def nfc_expr(col: str) -> pl.Expr:
+    """Strip and NFC-normalise free text (NFD files would otherwise never equal NFC ones)."""
+    return pl.col(col).str.strip_chars().str.normalize("NFC").replace("", None)
+
+
+def parse_date_expr(col: str) -> pl.Expr:
+    """Dates as `dd/mm/yyyy`, `d/m/yyyy`, ISO `yyyy-mm-dd` (with or without a time), or
+    Excel serial numbers. Unparseable values become null (callers decide what that means)."""
+    s = pl.col(col).str.strip_chars()
+    serial = s.str.extract(r"^(\d{4,6})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    return pl.coalesce(
+        s.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[ T].*)?$", 1).str.to_date(
+            "%Y-%m-%d", strict=False
+        ),
+        s.str.replace_all(r"[.\-]", "/").str.to_date("%d/%m/%Y", strict=False),
+        pl.when(serial.is_between(1, 2_958_465)).then(
+            pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial)
+        ),
+    )
+
+
+def parse_number_expr(col: str) -> pl.Expr:
+    """Numbers as Excel or a person writes them: `6`, `6.0`, `6,5` (decimal comma),
+    `1.234` / `1,234` / `1 234` (thousands). Not a number → null."""
+    s = pl.col(col).str.strip_chars().str.replace_all("\u00a0", "")
+    thousands = s.str.contains(r"^-?\d{1,3}([.,\s]\d{3})+$")
+    decimal_comma = s.str.contains(r"^-?\d+,\d+$")
+    cleaned = (
+        pl.when(thousands)
+        .then(s.str.replace_all(r"[.,\s]", ""))
+        .when(decimal_comma)
+        .then(s.str.replace(",", "."))
+        .otherwise(s)
+    )
+    return cleaned.cast(pl.Float64, strict=False)
+
+
+def parse_count_expr(col: str) -> pl.Expr:
+    """A count: a non-negative whole number; anything else → null."""
+    n = parse_number_expr(col)
+    return pl.when((n >= 0) & (n == n.floor())).then(n).cast(pl.Int64, strict=False)

@@ -1,0 +1,50 @@
+"""Publish the marts as `analytics.duckdb`, the analysts' read-only copy.
+
+The new file is built beside the old one and renamed over it: a reader holding the old
+file keeps a consistent view, new readers see the new one, and nobody ever sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMA = "marts"
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = ? and table_catalog = current_database() order by 1",
+        [PUBLISHED_SCHEMA],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
+    """Copy every table of schema `marts` into a fresh database and swap it in atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    counts: dict[str, int] = {}
+    con.execute(f"attach '{tmp}' as pub")
+    try:
+        con.execute(f"create schema pub.{PUBLISHED_SCHEMA}")
+        for table in mart_tables(con):
+            con.execute(
+                f"create table pub.{PUBLISHED_SCHEMA}.{table} as "
+                f"select * from {PUBLISHED_SCHEMA}.{table}"
+            )
+            counts[table] = con.execute(
+                f"select count(*) from pub.{PUBLISHED_SCHEMA}.{table}"
+            ).fetchone()[0]
+        con.execute("checkpoint pub")
+    except BaseException:
+        con.execute("detach pub")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("detach pub")
+    os.replace(tmp, target)
+    return counts

@@ -1,0 +1,369 @@
+"""Load and validate a CĐS index definition (format: shared/reference/cds-index-format.md).
+
+Nothing about a particular index is written here: the scoring in dbt reads the tables
+that `CdsIndex.to_arrow_tables()` produces. A broken file is refused whole with a message
+(in Vietnamese, for the data officer) that names the offending item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from pipelines.reference.vocab import SCHOOL_LEVELS
+
+RULES = ("mandatory", "binary", "ratio", "bands")
+PROVENANCE = ("confirmed", "assumed")
+
+
+class IndexError_(ValueError):
+    """The index file breaks the format; the message names the item."""
+
+
+@dataclass(frozen=True)
+class Band:
+    op: str  # "upto" (measure <= bound), "from" (measure >= bound) or "any" (catch-all)
+    bound: float | None
+    points: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    group: str
+    criterion: str | None
+    rule: str
+    max_points: float
+    name: str
+    provenance: str = "confirmed"
+    note: str | None = None
+    measure: str | None = None
+    bands: tuple[Band, ...] = ()
+    bands_by_level: dict[str, tuple[Band, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    name: str
+    max_points: float
+
+
+@dataclass(frozen=True)
+class CdsIndex:
+    index_id: str
+    title: str
+    source: str
+    levels_in_scope: tuple[str, ...]
+    level2_from: float
+    level3_above: float
+    groups: tuple[Group, ...]
+    criteria: dict[str, str]
+    indicators: tuple[Indicator, ...]
+
+    @property
+    def indicator_codes(self) -> frozenset[str]:
+        return frozenset(i.code for i in self.indicators)
+
+    def to_arrow_tables(self) -> dict[str, pa.Table]:
+        """The index as the relational tables dbt reads (schema `reference`)."""
+        index = pa.Table.from_pylist(
+            [
+                {
+                    "index_id": self.index_id,
+                    "title": self.title,
+                    "source": self.source,
+                    "level2_from": self.level2_from,
+                    "level3_above": self.level3_above,
+                }
+            ]
+        )
+        scope = pa.Table.from_pylist(
+            [{"index_id": self.index_id, "level": lv} for lv in self.levels_in_scope],
+            schema=pa.schema([("index_id", pa.string()), ("level", pa.string())]),
+        )
+        groups = pa.Table.from_pylist(
+            [
+                {
+                    "index_id": self.index_id,
+                    "group_code": g.code,
+                    "group_name": g.name,
+                    "max_points": g.max_points,
+                }
+                for g in self.groups
+            ]
+        )
+        indicators = pa.Table.from_pylist(
+            [
+                {
+                    "index_id": self.index_id,
+                    "indicator_code": i.code,
+                    "group_code": i.group,
+                    "criterion_code": i.criterion,
+                    "criterion_name": self.criteria.get(i.criterion or ""),
+                    "indicator_name": i.name,
+                    "rule": i.rule,
+                    "max_points": i.max_points,
+                    "provenance": i.provenance,
+                    "note": i.note,
+                    "measure": i.measure,
+                    "sort_order": n,
+                }
+                for n, i in enumerate(self.indicators)
+            ],
+            schema=pa.schema(
+                [
+                    ("index_id", pa.string()),
+                    ("indicator_code", pa.string()),
+                    ("group_code", pa.string()),
+                    ("criterion_code", pa.string()),
+                    ("criterion_name", pa.string()),
+                    ("indicator_name", pa.string()),
+                    ("rule", pa.string()),
+                    ("max_points", pa.float64()),
+                    ("provenance", pa.string()),
+                    ("note", pa.string()),
+                    ("measure", pa.string()),
+                    ("sort_order", pa.int32()),
+                ]
+            ),
+        )
+        band_rows: list[dict[str, Any]] = []
+        for i in self.indicators:
+            for level, bands in [(None, i.bands), *i.bands_by_level.items()]:
+                for order, b in enumerate(bands):
+                    band_rows.append(
+                        {
+                            "index_id": self.index_id,
+                            "indicator_code": i.code,
+                            "level": level,
+                            "band_order": order,
+                            "op": b.op,
+                            "bound": b.bound,
+                            "points": b.points,
+                        }
+                    )
+        bands_tbl = pa.Table.from_pylist(
+            band_rows,
+            schema=pa.schema(
+                [
+                    ("index_id", pa.string()),
+                    ("indicator_code", pa.string()),
+                    ("level", pa.string()),
+                    ("band_order", pa.int32()),
+                    ("op", pa.string()),
+                    ("bound", pa.float64()),
+                    ("points", pa.float64()),
+                ]
+            ),
+        )
+        return {
+            "cds_index": index,
+            "cds_index_levels_in_scope": scope,
+            "cds_index_groups": groups,
+            "cds_index_indicators": indicators,
+            "cds_index_bands": bands_tbl,
+        }
+
+
+def _number(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IndexError_(f"{where}: '{what}' phải là một số (đang là {value!r})")
+    return float(value)
+
+
+def _parse_bands(raw: Any, where: str, max_points: float) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise IndexError_(f"{where}: danh sách mức (bands) trống hoặc sai định dạng")
+    bands: list[Band] = []
+    for n, b in enumerate(raw, start=1):
+        if not isinstance(b, dict) or "points" not in b:
+            raise IndexError_(f"{where}, mức thứ {n}: thiếu 'points'")
+        unknown = set(b) - {"upto", "from", "points"}
+        if unknown:
+            raise IndexError_(f"{where}, mức thứ {n}: khoá không hợp lệ {sorted(unknown)}")
+        points = _number(b["points"], f"{where}, mức thứ {n}", "points")
+        if points < 0 or points > max_points:
+            raise IndexError_(
+                f"{where}, mức thứ {n}: điểm {points:g} nằm ngoài 0…{max_points:g} (max_points)"
+            )
+        if "upto" in b and "from" in b:
+            raise IndexError_(f"{where}, mức thứ {n}: chỉ được có một trong 'upto' hoặc 'from'")
+        if "upto" in b:
+            bands.append(Band("upto", _number(b["upto"], where, "upto"), points))
+        elif "from" in b:
+            bands.append(Band("from", _number(b["from"], where, "from"), points))
+        else:
+            bands.append(Band("any", None, points))
+    if bands[-1].op != "any":
+        raise IndexError_(
+            f"{where}: mức cuối cùng phải là mức mặc định (không có 'upto'/'from') "
+            "để mọi giá trị đều được chấm điểm"
+        )
+    if any(b.op == "any" for b in bands[:-1]):
+        raise IndexError_(f"{where}: mức mặc định (không có cận) chỉ được đứng cuối danh sách")
+    return tuple(bands)
+
+
+def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
+    """Validate a parsed YAML document and build the index; raise IndexError_ naming the item."""
+    if not isinstance(doc, dict):
+        raise IndexError_(f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)")
+    for key in ("index_id", "levels_in_scope", "level_bounds", "groups", "indicators"):
+        if key not in doc:
+            raise IndexError_(f"{origin}: thiếu mục bắt buộc '{key}'")
+    index_id = str(doc["index_id"]).strip()
+    if not index_id:
+        raise IndexError_(f"{origin}: 'index_id' trống")
+
+    scope = doc["levels_in_scope"]
+    if not isinstance(scope, list) or not scope:
+        raise IndexError_(f"{origin}: 'levels_in_scope' phải là danh sách cấp học")
+    for lv in scope:
+        if lv not in SCHOOL_LEVELS:
+            raise IndexError_(
+                f"{origin}: cấp học '{lv}' trong 'levels_in_scope' không hợp lệ "
+                f"(chỉ nhận {', '.join(SCHOOL_LEVELS)})"
+            )
+
+    bounds = doc["level_bounds"]
+    if not isinstance(bounds, dict) or {"level2_from", "level3_above"} - set(bounds):
+        raise IndexError_(f"{origin}: 'level_bounds' cần 'level2_from' và 'level3_above'")
+    level2_from = _number(bounds["level2_from"], f"{origin}: level_bounds", "level2_from")
+    level3_above = _number(bounds["level3_above"], f"{origin}: level_bounds", "level3_above")
+    if level2_from > level3_above:
+        raise IndexError_(f"{origin}: level_bounds: level2_from lớn hơn level3_above")
+
+    groups: list[Group] = []
+    for g in doc["groups"] or []:
+        if not isinstance(g, dict) or "code" not in g:
+            raise IndexError_(f"{origin}: nhóm tiêu chí thiếu 'code': {g!r}")
+        code = str(g["code"])
+        if any(x.code == code for x in groups):
+            raise IndexError_(f"{origin}: mã nhóm '{code}' bị trùng")
+        if "max_points" not in g:
+            raise IndexError_(f"{origin}: nhóm '{code}' thiếu 'max_points'")
+        groups.append(
+            Group(
+                code,
+                str(g.get("name", "")),
+                _number(g["max_points"], f"nhóm '{code}'", "max_points"),
+            )
+        )
+    if not groups:
+        raise IndexError_(f"{origin}: không có nhóm tiêu chí nào ('groups')")
+    group_codes = {g.code for g in groups}
+
+    criteria: dict[str, str] = {}
+    for c in doc.get("criteria") or []:
+        if not isinstance(c, dict) or "code" not in c:
+            raise IndexError_(f"{origin}: tiêu chí thiếu 'code': {c!r}")
+        code = str(c["code"])
+        if code in criteria:
+            raise IndexError_(f"{origin}: mã tiêu chí '{code}' (criteria) bị trùng")
+        if str(c.get("group")) not in group_codes:
+            raise IndexError_(
+                f"{origin}: tiêu chí '{code}' thuộc nhóm không tồn tại '{c.get('group')}'"
+            )
+        criteria[code] = str(c.get("name", ""))
+
+    indicators: list[Indicator] = []
+    seen: set[str] = set()
+    for raw in doc["indicators"] or []:
+        if not isinstance(raw, dict) or "code" not in raw:
+            raise IndexError_(f"{origin}: chỉ số thiếu 'code': {raw!r}")
+        code = str(raw["code"])
+        where = f"{origin}: chỉ số '{code}'"
+        if code in seen:
+            raise IndexError_(f"{where}: mã chỉ số bị trùng")
+        seen.add(code)
+        group = str(raw.get("group"))
+        if group not in group_codes:
+            raise IndexError_(f"{where}: thuộc nhóm không tồn tại '{raw.get('group')}'")
+        criterion = str(raw["criterion"]) if raw.get("criterion") is not None else None
+        if criteria and criterion is not None and criterion not in criteria:
+            raise IndexError_(
+                f"{where}: tiêu chí '{criterion}' không có trong danh sách 'criteria'"
+            )
+        rule = raw.get("rule")
+        if rule not in RULES:
+            raise IndexError_(
+                f"{where}: quy tắc chấm '{rule}' không hợp lệ (chỉ nhận {', '.join(RULES)})"
+            )
+        provenance = raw.get("provenance", "confirmed")
+        if provenance not in PROVENANCE:
+            raise IndexError_(
+                f"{where}: provenance '{provenance}' không hợp lệ (confirmed | assumed)"
+            )
+        if rule == "mandatory":
+            if raw.get("max_points") not in (None, 0):
+                raise IndexError_(f"{where}: điều kiện bắt buộc (mandatory) không có điểm")
+            max_points = 0.0
+        else:
+            if "max_points" not in raw:
+                raise IndexError_(f"{where}: thiếu 'max_points'")
+            max_points = _number(raw["max_points"], where, "max_points")
+            if max_points <= 0:
+                raise IndexError_(f"{where}: 'max_points' phải lớn hơn 0")
+        bands: tuple[Band, ...] = ()
+        by_level: dict[str, tuple[Band, ...]] = {}
+        if rule == "bands":
+            bands = _parse_bands(raw.get("bands"), where, max_points)
+            for level, lst in (raw.get("bands_by_level") or {}).items():
+                if level not in SCHOOL_LEVELS:
+                    raise IndexError_(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
+                by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
+        elif raw.get("bands") or raw.get("bands_by_level"):
+            raise IndexError_(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
+        indicators.append(
+            Indicator(
+                code=code,
+                group=group,
+                criterion=criterion,
+                rule=rule,
+                max_points=max_points,
+                name=str(raw.get("name", "")),
+                provenance=provenance,
+                note=raw.get("note"),
+                measure=raw.get("measure"),
+                bands=bands,
+                bands_by_level=by_level,
+            )
+        )
+    if not indicators:
+        raise IndexError_(f"{origin}: không có chỉ số nào ('indicators')")
+
+    for g in groups:
+        total = sum(i.max_points for i in indicators if i.group == g.code)
+        if abs(total - g.max_points) > 1e-9:
+            raise IndexError_(
+                f"{origin}: nhóm '{g.code}': tổng điểm các chỉ số là {total:g}, "
+                f"khác max_points {g.max_points:g}"
+            )
+
+    return CdsIndex(
+        index_id=index_id,
+        title=str(doc.get("title", "")),
+        source=str(doc.get("source", "")),
+        levels_in_scope=tuple(scope),
+        level2_from=level2_from,
+        level3_above=level3_above,
+        groups=tuple(groups),
+        criteria=criteria,
+        indicators=tuple(indicators),
+    )
+
+
+def load_index(path: Path) -> CdsIndex:
+    """Read and validate `cds_index.yaml`."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexError_(f"Không tìm thấy tệp bộ chỉ số: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise IndexError_(f"{Path(path).name}: tệp YAML không đọc được: {exc}") from exc
+    return parse_index(doc, origin=Path(path).name)

@@ -1,0 +1,63 @@
+"""Code lists (`code_lists.csv`): the labels schools write, mapped to the contract's codes.
+
+Matching is by folded label (case, diacritics, spacing ignored), so `Tiểu học`, `TIỂU HỌC`
+and NFD `Tiểu học` all map to `TH`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.ingest.text import fold
+
+REQUIRED_LISTS = ("school_level", "ownership", "school_status", "period", "yes_no")
+
+
+class CodeListError(ValueError):
+    pass
+
+
+class CodeLists:
+    def __init__(self, df: pl.DataFrame, origin: str = "code_lists.csv") -> None:
+        missing = {"list", "label", "code"} - set(df.columns)
+        if missing:
+            raise CodeListError(f"{origin}: thiếu cột {', '.join(sorted(missing))}")
+        self._maps: dict[str, dict[str, str]] = {}
+        for n, (lst, label, code) in enumerate(
+            df.select("list", "label", "code").iter_rows(), start=2
+        ):
+            if not lst or not label or not code:
+                raise CodeListError(f"{origin}, dòng {n}: list, label và code không được trống")
+            mapping = self._maps.setdefault(lst.strip(), {})
+            key = fold(label)
+            if key in mapping and mapping[key] != code.strip():
+                raise CodeListError(
+                    f"{origin}, dòng {n}: nhãn '{label}' của danh mục {lst} đã gán mã khác"
+                )
+            mapping[key] = code.strip()
+        absent = [name for name in REQUIRED_LISTS if name not in self._maps]
+        if absent:
+            raise CodeListError(f"{origin}: thiếu danh mục {', '.join(absent)}")
+
+    def mapping(self, name: str) -> dict[str, str]:
+        return self._maps[name]
+
+    def codes(self, name: str) -> list[str]:
+        return sorted(set(self._maps[name].values()))
+
+    def lookup(self, name: str, label: str | None) -> str | None:
+        return self._maps[name].get(fold(label)) if label else None
+
+    def map_expr(self, name: str, folded: pl.Expr) -> pl.Expr:
+        """Map a column of *folded* labels to codes (unknown → null)."""
+        return folded.replace_strict(self._maps[name], default=None, return_dtype=pl.String)
+
+
+def load_code_lists(path: Path) -> CodeLists:
+    try:
+        df = pl.read_csv(path, infer_schema=False)
+    except FileNotFoundError as exc:
+        raise CodeListError(f"Không tìm thấy danh mục mã: {path}") from exc
+    return CodeLists(df, origin=Path(path).name)

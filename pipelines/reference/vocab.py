@@ -1,0 +1,19 @@
+"""The contract's controlled vocabulary (contract, "Vocabulary")."""
+
+import re
+
+SCHOOL_LEVELS: tuple[str, ...] = ("MN", "TH", "THCS", "TH_THCS", "THPT")
+REPORTS: tuple[str, ...] = ("emis_report", "students", "teachers", "cds_assessment")
+PERIODS_BY_REPORT: dict[str, tuple[str, ...]] = {
+    "emis_report": ("dau_nam", "cuoi_nam"),
+    "students": ("dau_nam", "cuoi_nam"),
+    "teachers": ("dau_nam", "cuoi_nam"),
+    "cds_assessment": ("ca_nam",),
+}
+SCHOOL_YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+def is_school_year(value: str) -> bool:
+    """`2024-2025`: two consecutive years."""
+    m = SCHOOL_YEAR_RE.match(value or "")
+    return bool(m) and int(m.group(2)) == int(m.group(1)) + 1

@@ -1,0 +1,54 @@
+"""Where things are: the drop folder, the warehouse, the reference data.
+
+`cds run --raw/--warehouse/--reference` and the environment variables `CDS_RAW_DIR`,
+`CDS_WAREHOUSE_DIR`, `CDS_REFERENCE_DIR` (what the Dagster UI reads) set them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_REFERENCE = PROJECT_ROOT / "reference"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+REFERENCE_FILES = ("cds_index.yaml", "reporting_calendar.csv", "code_lists.csv")
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse_dir: Path
+    reference_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        ref = os.environ.get("CDS_REFERENCE_DIR")
+        return cls(
+            raw_dir=Path(os.environ.get("CDS_RAW_DIR", "raw")).resolve(),
+            warehouse_dir=Path(os.environ.get("CDS_WAREHOUSE_DIR", "warehouse")).resolve(),
+            reference_dir=Path(ref).resolve() if ref else None,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        env = {"CDS_RAW_DIR": str(self.raw_dir), "CDS_WAREHOUSE_DIR": str(self.warehouse_dir)}
+        if self.reference_dir:
+            env["CDS_REFERENCE_DIR"] = str(self.reference_dir)
+        return env
+
+    @property
+    def warehouse_db(self) -> Path:
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def analytics_db(self) -> Path:
+        return self.warehouse_dir / "analytics.duckdb"
+
+    def reference_file(self, name: str) -> Path:
+        """A reference file from `--reference DIR` where it holds one, else the shipped one."""
+        if self.reference_dir is not None and (self.reference_dir / name).is_file():
+            return self.reference_dir / name
+        return SHIPPED_REFERENCE / name

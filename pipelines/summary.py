@@ -1,0 +1,42 @@
+"""The short summary `cds run` prints at the end, read from analytics.duckdb."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.settings import Settings
+
+
+def run_summary(settings: Settings) -> str:
+    con = duckdb.connect(str(settings.analytics_db), read_only=True)
+    try:
+        lines = ["", "Tóm tắt:"]
+        n_schools, n_active = con.execute(
+            "select count(*), count(*) filter (where is_active) from marts.dim_school"
+        ).fetchone()
+        lines.append(f"  Trường trong danh mục: {n_schools} ({n_active} đang hoạt động)")
+        for year, n, assessed, l1, l2, l3 in con.execute(
+            "select school_year, n_schools, n_assessed, n_level1, n_level2, n_level3 "
+            "from marts.cds_maturity_district where level = 'ALL' order by school_year"
+        ).fetchall():
+            lines.append(
+                f"  CĐS {year}: {assessed}/{n} trường đã đánh giá — mức 1: {l1}, mức 2: {l2}, "
+                f"mức 3: {l3} (đã thẩm định)"
+            )
+        rejected = con.execute(
+            "select source_file, message_vi from marts.data_quality_issues "
+            "where kind = 'file_rejected' order by source_file"
+        ).fetchall()
+        lines.append(f"  Tệp bị từ chối: {len(rejected)}")
+        lines.extend(f"    - {msg}" for _, msg in rejected)
+        errors, warnings = con.execute(
+            "select count(*) filter (where severity = 'error'), "
+            "count(*) filter (where severity = 'warning') from marts.data_quality_issues"
+        ).fetchone()
+        lines.append(
+            f"  Vấn đề dữ liệu: {errors} lỗi, {warnings} cảnh báo (bảng marts.data_quality_issues)"
+        )
+        lines.append(f"  Cơ sở dữ liệu cho phân tích: {settings.analytics_db}")
+        return "\n".join(lines)
+    finally:
+        con.close()

@@ -1,0 +1,1 @@
+"""Great Expectations suites (kept under `expectations/`) run against landing tables."""

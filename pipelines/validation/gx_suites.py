@@ -1,0 +1,143 @@
+"""Run a Great Expectations suite from `expectations/<name>.json` on a DataFrame.
+
+GX 1.x has no DuckDB or Polars data source, and its SQL data source over duckdb_engine
+reports false failures (it fetches after closing the connection). So the landing table is
+read with DuckDB and handed to GX's pandas data source, which really evaluates every
+expectation. GX is imported here, lazily, once per process (the import takes ~10 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.settings import EXPECTATIONS_DIR
+
+
+@dataclass
+class Failure:
+    expectation: str
+    column: str | None
+    severity: str
+    description_vi: str
+    unexpected_count: int | None
+    examples: list[Any]
+    rows: list[int]  # `_row` of failing rows where the table carries lineage
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    element_count: int
+    evaluated: int
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    @property
+    def severity(self) -> str | None:
+        if any(f.severity == "error" for f in self.failures):
+            return "error"
+        return "warning" if self.failures else None
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+def load_suite_spec(name: str) -> dict[str, Any]:
+    return json.loads(suite_path(name).read_text(encoding="utf-8"))
+
+
+@cache
+def _context():  # type: ignore[no-untyped-def]
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="ephemeral")
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # progress bars are cosmetic; never fail validation over them
+        pass
+    ctx.data_sources.add_pandas("landing")
+    return ctx
+
+
+def run_suite(
+    name: str, df: pd.DataFrame, parameters: dict[str, Any] | None = None
+) -> SuiteOutcome:
+    """Validate `df` with the suite `name`; every failing expectation is returned."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    spec = load_suite_spec(name)
+    ctx = _context()
+    source = ctx.data_sources.get("landing")
+    try:
+        asset = source.get_asset(name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name)
+    try:
+        batch = asset.get_batch_definition("whole")
+    except KeyError:
+        batch = asset.add_batch_definition_whole_dataframe("whole")
+    expectations = [
+        ExpectationConfiguration(
+            type=e["type"], kwargs=e["kwargs"], meta=e.get("meta", {})
+        ).to_domain_obj()
+        for e in spec["expectations"]
+    ]
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
+    definition = ctx.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": df},
+        expectation_parameters=parameters or {},
+        result_format="COMPLETE",
+    )
+    failures: list[Failure] = []
+    for r in result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        meta = cfg.meta or {}
+        res = r.result or {}
+        idx = res.get("unexpected_index_list") or []
+        rows: list[int] = []
+        if "_row" in df.columns and idx and all(isinstance(i, int) for i in idx):
+            rows = [int(v) for v in df["_row"].iloc[idx[:20]].tolist()]
+        error = (r.exception_info or {}).get("exception_message") if r.exception_info else None
+        failures.append(
+            Failure(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column"),
+                severity=meta.get("severity", "error"),
+                description_vi=meta.get("description_vi", cfg.type)
+                + (f" ({error})" if error else ""),
+                unexpected_count=res.get("unexpected_count"),
+                examples=[_plain(v) for v in (res.get("partial_unexpected_list") or [])[:10]],
+                rows=rows,
+            )
+        )
+    return SuiteOutcome(
+        suite=name, element_count=len(df), evaluated=len(result.results), failures=failures
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
