@@ -299,6 +299,13 @@ def generate(
                     rows=first,
                     layout="split",
                 )
+                manifest["files"].append(
+                    {
+                        "source": "cds_assessment",
+                        "file": rel.replace(".xlsx", "_lan1.xlsx"),
+                        "rows": len(first),
+                    }
+                )
                 resubmitted = submitted + timedelta(days=12)
                 header = [*header[:3], ("Ngày báo cáo", resubmitted)]
                 rel = rel.replace(".xlsx", "_lan2.xlsx")

@@ -1,0 +1,98 @@
+"""Build raw folders for tests in the contract's formats, with the project's own writer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from pipelines.generate.writers import write_csv, write_xlsx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+REGISTRY_COLUMNS = [
+    "Mã trường",
+    "Tên trường",
+    "Cấp học",
+    "Loại hình",
+    "Mã huyện",
+    "Quận/Huyện",
+    "Mã tỉnh",
+    "Trạng thái",
+]
+CDS_COLUMNS = ["Mã tiêu chí", "Nội dung", "Điểm tự đánh giá", "Tử số", "Mẫu số", "Minh chứng"]
+
+
+def write_registry(
+    raw: Path,
+    schools: list[tuple[str, str, str]],
+    name: str = "truong.xlsx",
+    status: dict[str, str] | None = None,
+) -> Path:
+    """schools: (code, name, level label)."""
+    status = status or {}
+    rows = [
+        [code, nm, lvl, "Công lập", "001", "Huyện Thử", "31", status.get(code, "Đang hoạt động")]
+        for code, nm, lvl in schools
+    ]
+    path = raw / "schools" / name
+    write_xlsx(path, title="DANH MỤC TRƯỜNG", header=[], columns=REGISTRY_COLUMNS, rows=rows)
+    return path
+
+
+def write_assessment(
+    raw: Path,
+    school: str,
+    year: str,
+    submitted: date | str | None,
+    rows: list[list[object]],
+    name: str | None = None,
+    layout: str = "inline",
+    as_csv: bool = False,
+) -> Path:
+    """rows: [code, self_score, numerator, denominator, evidence]."""
+    header: list[tuple[str, object]] = [("Mã trường", school), ("Năm học", year)]
+    if submitted is not None:
+        header.append(("Ngày báo cáo", submitted))
+    table = [[code, f"Chỉ số {code}", score, num, den, ev] for code, score, num, den, ev in rows]
+    stem = name or f"{school}_{year}"
+    if as_csv:
+        path = raw / "cds_assessment" / f"{stem}.csv"
+        write_csv(path, header=header, columns=CDS_COLUMNS, rows=table)
+    else:
+        path = raw / "cds_assessment" / f"{stem}.xlsx"
+        write_xlsx(
+            path,
+            title="PHIẾU TỰ ĐÁNH GIÁ",
+            header=header,
+            columns=CDS_COLUMNS,
+            rows=table,
+            layout=layout,
+        )
+    return path
+
+
+def cds_run(
+    raw: Path,
+    warehouse: Path,
+    reference: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "run",
+        "--raw",
+        str(raw),
+        "--warehouse",
+        str(warehouse),
+    ]
+    if reference is not None:
+        cmd += ["--reference", str(reference)]
+    env = {**os.environ, **(extra_env or {})}
+    return subprocess.run(
+        cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=600
+    )

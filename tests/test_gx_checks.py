@@ -1,0 +1,100 @@
+"""Great Expectations really validates: a clean landing table passes, a broken one fails,
+and in Dagster the blocking check stops the assets downstream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from pipelines.assets.landing import schools
+from pipelines.assets.reference import code_lists
+from pipelines.checks.gx_checks import gx_landing_schools
+from pipelines.resources import CdsPaths
+from pipelines.settings import Settings
+from pipelines.validation.gx_suites import run_suite
+from tests.builders import write_registry
+
+
+@pytest.fixture()
+def landed(tmp_path: Path) -> tuple[Settings, dict]:
+    raw = tmp_path / "raw"
+    write_registry(
+        raw,
+        [
+            ("31000001", "Trường A", "Tiểu học"),
+            ("31000002", "Trường B", "THCS"),
+            ("31000003", "Trường C", "Mầm non"),
+        ],
+    )
+    settings = Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh")
+    settings.warehouse_dir.mkdir()
+    resources = {
+        "paths": CdsPaths.from_settings(settings),
+        "duckdb": DuckDBResource(database=str(settings.warehouse_db)),
+    }
+    result = dg.materialize([code_lists, schools], resources=resources)
+    assert result.success
+    return settings, resources
+
+
+@dg.asset(key=["marts", "downstream_probe"], deps=[["landing", "schools"]])
+def downstream_probe() -> None:
+    """Stands for everything dbt builds on landing.schools."""
+
+
+def _run_with_check(resources: dict) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [code_lists, schools, gx_landing_schools, downstream_probe],
+        resources=resources,
+        raise_on_error=False,
+    )
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {
+        e.event_specific_data.materialization.asset_key
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def test_clean_table_passes_and_downstream_runs(landed) -> None:
+    _, resources = landed
+    result = _run_with_check(resources)
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert evaluation.passed
+    assert evaluation.metadata["rows_validated"].value == 3
+    assert dg.AssetKey(["marts", "downstream_probe"]) in _materialized(result)
+
+
+def test_broken_table_fails_and_blocks_downstream(landed) -> None:
+    settings, resources = landed
+    con = duckdb.connect(str(settings.warehouse_db))
+    con.execute("update landing.schools set level = 'XX' where school_code = '31000002'")
+    con.execute(
+        "update landing.schools set school_code = 'bad code' where school_code = '31000003'"
+    )
+    con.close()
+    result = _run_with_check(resources)
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    failures = evaluation.metadata["failures"].value
+    assert "level" in failures and "XX" in failures and "bad code" in failures
+    assert dg.AssetKey(["marts", "downstream_probe"]) not in _materialized(result)
+
+
+def test_suite_reports_failing_rows_by_spreadsheet_row(landed) -> None:
+    settings, _ = landed
+    con = duckdb.connect(str(settings.warehouse_db))
+    df = con.sql("select * from landing.schools order by _row").df()
+    con.close()
+    assert run_suite("landing_schools", df).success
+    df.loc[1, "district_code"] = None
+    outcome = run_suite("landing_schools", df)
+    assert not outcome.success and outcome.severity == "error"
+    (failure,) = outcome.failures
+    assert failure.column == "district_code" and failure.rows == [int(df.loc[1, "_row"])]

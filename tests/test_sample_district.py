@@ -1,0 +1,133 @@
+"""`cds run` over the bundled sample district (raw/), as `make run` does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.builders import PROJECT_ROOT, cds_run
+from tests.conftest import query, query_dicts
+
+MARTS = {
+    "dim_school",
+    "cds_indicator_scores",
+    "cds_maturity_school",
+    "cds_maturity_district",
+    "data_quality_issues",
+}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("sample")
+    raw = root / "raw"
+    shutil.copytree(PROJECT_ROOT / "raw", raw)
+    first = cds_run(raw, root / "warehouse")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    snapshot = {
+        t: sorted(
+            query(root / "warehouse" / "analytics.duckdb", f"select * from marts.{t}"), key=repr
+        )
+        for t in MARTS
+    }
+    second = cds_run(raw, root / "warehouse")
+    assert second.returncode == 0, second.stderr[-3000:]
+    return {
+        "analytics": root / "warehouse" / "analytics.duckdb",
+        "warehouse": root / "warehouse" / "warehouse.duckdb",
+        "manifest": json.loads((raw / "manifest.json").read_text(encoding="utf-8")),
+        "first_snapshot": snapshot,
+        "stdout": first.stdout,
+    }
+
+
+def test_analytics_holds_the_marts_only(sample: dict) -> None:
+    tables = query(
+        sample["analytics"], "select table_schema, table_name from information_schema.tables"
+    )
+    assert {s for s, _ in tables} == {"marts"}
+    assert {t for _, t in tables} == MARTS
+    assert query(sample["analytics"], "select count(*) from marts.dim_school") == [(54,)]
+    levels = dict(
+        query(sample["analytics"], "select level, count(*) from marts.dim_school group by 1")
+    )
+    assert levels == {"MN": 18, "TH": 19, "THCS": 14, "TH_THCS": 3}
+
+
+def test_levels_spread_and_assumed_items_visible(sample: dict) -> None:
+    levels = {
+        r[0]
+        for r in query(
+            sample["analytics"], "select distinct verified_level from marts.cds_maturity_school"
+        )
+    }
+    assert levels == {1, 2, 3}
+    assert query(
+        sample["analytics"], "select bool_or(rests_on_assumed_items) from marts.cds_maturity_school"
+    ) == [(True,)]
+    assert query(
+        sample["analytics"],
+        "select count(*) > 0 from marts.cds_indicator_scores "
+        "where list_contains(flags, 'missing_evidence')",
+    ) == [(True,)]
+
+
+def test_manifest_events_are_reflected(sample: dict) -> None:
+    db = sample["analytics"]
+    for event in sample["manifest"]["events"]:
+        rows = query_dicts(
+            db,
+            "select * from marts.cds_maturity_school where school_code = ? and school_year = ?",
+            [event["school_code"], event["school_year"]],
+        )
+        if event["kind"] == "missing_submission":
+            assert rows == []
+        elif event["kind"] == "late_submission":
+            assert rows[0]["on_time"] is False
+            assert str(rows[0]["submitted_on"]) == event["submitted_on"]
+        elif event["kind"] == "resubmission":
+            assert rows[0]["versions"] == 2
+            assert str(rows[0]["submitted_on"]) == event["first_submitted_on"]
+            assert str(rows[0]["last_submitted_on"]) == event["last_submitted_on"]
+
+
+def test_every_manifest_fault_is_an_issue_naming_the_file(sample: dict) -> None:
+    faults = sample["manifest"]["faults"]
+    assert faults
+    for fault in faults:
+        rows = query_dicts(
+            sample["analytics"],
+            "select * from marts.data_quality_issues where source_file = ?",
+            [fault["file"]],
+        )
+        assert rows, fault
+        issue = rows[0]
+        assert issue["kind"] == "file_rejected" and issue["severity"] == "error"
+        assert fault["file"] in issue["message_vi"] and "bị từ chối" in issue["message_vi"]
+    assert "Tệp bị từ chối" in sample["stdout"]
+
+
+def test_rows_reconcile_for_every_file(sample: dict) -> None:
+    assert query(
+        sample["warehouse"],
+        "select count(*) from audit.ingest_files "
+        "where rows_read <> rows_accepted + rows_quarantined",
+    ) == [(0,)]
+    landed = query(sample["warehouse"], "select count(*) from landing.cds_assessment")[0][0]
+    accepted = query(
+        sample["warehouse"],
+        "select sum(rows_accepted) from audit.ingest_files where source = 'cds_assessment'",
+    )[0][0]
+    assert landed == accepted
+
+
+def test_second_run_changes_nothing(sample: dict) -> None:
+    for table, rows in sample["first_snapshot"].items():
+        again = sorted(query(sample["analytics"], f"select * from marts.{table}"), key=repr)
+        assert again == rows, table
+    # the same files were not loaded twice
+    assert query(
+        sample["warehouse"], "select count(*) from audit.ingest_files where status = 'accepted'"
+    ) == [(len({f["file"] for f in sample["manifest"]["files"]}),)]
