@@ -26,7 +26,7 @@ ui: install
 
 # Regenerate the bundled sample district under raw/ (deterministic for the seed).
 sample: install
-	rm -rf raw && $(UV) run --locked cds generate --scale district --out raw --seed 20241
+	rm -rf raw && $(UV) run --locked cds generate --scale district --out raw --seed 20241 --faults
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target

@@ -156,19 +156,61 @@ def ui(host: str, port: int, raw: str, warehouse: str, reference: str | None) ->
 
 @main.command(help="Sinh dữ liệu nộp giả lập theo đúng định dạng hợp đồng dữ liệu.")
 @click.option(
-    "--scale", type=click.Choice(["district", "province", "national"]), default="district"
+    "--scale",
+    type=click.Choice(["district", "province", "national"]),
+    default="district",
+    show_default=True,
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--seed", default=20241, show_default=True, type=int)
-def generate(scale: str, out: str, seed: int) -> None:
+@click.option(
+    "--faults", is_flag=True, help="Cài sẵn lỗi (mọi loại, hoặc các loại trong --fault-kinds)."
+)
+@click.option("--fault-kinds", default=None, help="Chỉ các loại lỗi này (cách nhau bởi dấu phẩy).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "mixed"]),
+    default="mixed",
+    show_default=True,
+)
+@click.option("--school-years", default="2024-2025,2025-2026", show_default=True)
+@click.option("--workers", default=None, type=int, help="Số tiến trình (mặc định: số lõi CPU).")
+def generate(
+    scale: str,
+    out: str,
+    seed: int,
+    faults: bool,
+    fault_kinds: str | None,
+    fmt: str,
+    school_years: str,
+    workers: int | None,
+) -> None:
+    from pipelines.generate import FAULT_KINDS
     from pipelines.generate import generate as gen
 
-    try:
-        manifest = gen(Path(out), scale=scale, seed=seed)
-    except NotImplementedError as exc:
-        raise click.ClickException(str(exc)) from exc
+    kinds: set[str] = set()
+    if faults:
+        kinds = set(fault_kinds.split(",")) if fault_kinds else set(FAULT_KINDS)
+        unknown = kinds - set(FAULT_KINDS)
+        if unknown:
+            raise click.ClickException(
+                f"Loại lỗi không có: {', '.join(sorted(unknown))}. Có: {', '.join(FAULT_KINDS)}"
+            )
+    started = time.monotonic()
+    manifest = gen(
+        Path(out),
+        scale=scale,
+        seed=seed,
+        faults=kinds,
+        fmt=fmt,
+        school_years=tuple(y.strip() for y in school_years.split(",")),
+        workers=workers,
+    )
     click.echo(
-        f"Đã sinh {len(manifest['files'])} tệp vào {out} (manifest.json liệt kê lỗi cài sẵn)."
+        f"Đã sinh {manifest['n_files']} tệp cho {manifest['n_schools']} trường vào {out} "
+        f"trong {time.monotonic() - started:.1f} giây; {len(manifest['faults'])} lỗi cài sẵn "
+        "(xem manifest.json)."
     )
 
 

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from pipelines.generate.writers import write_csv, write_xlsx
+from pipelines.generate.writers import Layout, write_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,9 @@ def write_registry(
         for code, nm, lvl in schools
     ]
     path = raw / "schools" / name
-    write_xlsx(path, title="DANH MỤC TRƯỜNG", header=[], columns=REGISTRY_COLUMNS, rows=rows)
+    write_table(
+        path, header=[], columns=REGISTRY_COLUMNS, rows=rows, layout=Layout(title="DANH MỤC TRƯỜNG")
+    )
     return path
 
 
@@ -58,18 +60,23 @@ def write_assessment(
         header.append(("Ngày báo cáo", submitted))
     table = [[code, f"Chỉ số {code}", score, num, den, ev] for code, score, num, den, ev in rows]
     stem = name or f"{school}_{year}"
-    if as_csv:
+    if as_csv:  # as a CSV export: header block as label | value, no title
         path = raw / "cds_assessment" / f"{stem}.csv"
-        write_csv(path, header=header, columns=CDS_COLUMNS, rows=table)
-    else:
-        path = raw / "cds_assessment" / f"{stem}.xlsx"
-        write_xlsx(
+        write_table(
             path,
-            title="PHIẾU TỰ ĐÁNH GIÁ",
             header=header,
             columns=CDS_COLUMNS,
             rows=table,
-            layout=layout,
+            layout=Layout(header_layout="split"),
+        )
+    else:
+        path = raw / "cds_assessment" / f"{stem}.xlsx"
+        write_table(
+            path,
+            header=header,
+            columns=CDS_COLUMNS,
+            rows=table,
+            layout=Layout(title="PHIẾU TỰ ĐÁNH GIÁ", header_layout=layout),
         )
     return path
 

@@ -10,6 +10,8 @@ import pytest
 from tests.builders import PROJECT_ROOT, cds_run
 from tests.conftest import query, query_dicts
 
+INGESTED = {"schools", "cds_assessment"}  # sources the pipeline reads so far
+FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
 MARTS = {
     "dim_school",
     "cds_indicator_scores",
@@ -76,7 +78,10 @@ def test_levels_spread_and_assumed_items_visible(sample: dict) -> None:
 
 def test_manifest_events_are_reflected(sample: dict) -> None:
     db = sample["analytics"]
-    for event in sample["manifest"]["events"]:
+    rejected = {f["file"] for f in sample["manifest"]["faults"] if f["kind"] in FILE_FAULTS}
+    events = [e for e in sample["manifest"]["events"] if e["source"] == "cds_assessment"]
+    assert {e["kind"] for e in events} >= {"missing_submission", "late_submission"}
+    for event in events:
         rows = query_dicts(
             db,
             "select * from marts.cds_maturity_school where school_code = ? and school_year = ?",
@@ -84,29 +89,43 @@ def test_manifest_events_are_reflected(sample: dict) -> None:
         )
         if event["kind"] == "missing_submission":
             assert rows == []
-        elif event["kind"] == "late_submission":
+        elif event["kind"] == "late_submission" and rows:
             assert rows[0]["on_time"] is False
             assert str(rows[0]["submitted_on"]) == event["submitted_on"]
         elif event["kind"] == "resubmission":
             assert rows[0]["versions"] == 2
             assert str(rows[0]["submitted_on"]) == event["first_submitted_on"]
             assert str(rows[0]["last_submitted_on"]) == event["last_submitted_on"]
+    assert rejected  # the sample carries broken files
 
 
-def test_every_manifest_fault_is_an_issue_naming_the_file(sample: dict) -> None:
-    faults = sample["manifest"]["faults"]
-    assert faults
+EXPECTED_RULE = {
+    "corrupt_workbook": ("file_rejected", "file_unreadable"),
+    "missing_required_column": ("file_rejected", "missing_required_column"),
+    "unknown_school_code": ("file_rejected", "unknown_school"),
+    "self_score_above_max": ("row_warning", "self_score_above_max"),
+    "missing_evidence": ("row_warning", "missing_evidence"),
+}
+
+
+def test_every_manifest_fault_is_an_issue_at_its_cell(sample: dict) -> None:
+    faults = [f for f in sample["manifest"]["faults"] if f["source"] in INGESTED]
+    assert {f["kind"] for f in faults} == set(EXPECTED_RULE)
     for fault in faults:
+        kind, rule = EXPECTED_RULE[fault["kind"]]
         rows = query_dicts(
             sample["analytics"],
-            "select * from marts.data_quality_issues where source_file = ?",
-            [fault["file"]],
+            "select * from marts.data_quality_issues where source_file = ? and rule_id = ?",
+            [fault["file"], rule],
         )
         assert rows, fault
         issue = rows[0]
-        assert issue["kind"] == "file_rejected" and issue["severity"] == "error"
-        assert fault["file"] in issue["message_vi"] and "bị từ chối" in issue["message_vi"]
-    assert "Tệp bị từ chối" in sample["stdout"]
+        assert issue["kind"] == kind
+        if kind == "file_rejected":
+            assert fault["file"] in issue["message_vi"] and "bị từ chối" in issue["message_vi"]
+        else:
+            assert issue["row"] == fault["row"] and issue["sheet"] == fault["sheet"], (issue, fault)
+    assert "Tệp bị từ chối: 3" in sample["stdout"]
 
 
 def test_rows_reconcile_for_every_file(sample: dict) -> None:
@@ -127,7 +146,10 @@ def test_second_run_changes_nothing(sample: dict) -> None:
     for table, rows in sample["first_snapshot"].items():
         again = sorted(query(sample["analytics"], f"select * from marts.{table}"), key=repr)
         assert again == rows, table
-    # the same files were not loaded twice
-    assert query(
-        sample["warehouse"], "select count(*) from audit.ingest_files where status = 'accepted'"
-    ) == [(len({f["file"] for f in sample["manifest"]["files"]}),)]
+    # the same files were not loaded twice: one accepted load per accepted file
+    ingested = {f["file"] for f in sample["manifest"]["files"] if f["source"] in INGESTED}
+    rejected = {f["file"] for f in sample["manifest"]["faults"] if f["kind"] in FILE_FAULTS}
+    accepted = query(
+        sample["warehouse"], "select source_file from audit.ingest_files where status = 'accepted'"
+    )
+    assert sorted(r[0] for r in accepted) == sorted(ingested - rejected)

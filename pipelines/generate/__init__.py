@@ -1,5 +1,5 @@
 """Synthetic raw data in the contract's formats (`cds generate`)."""
 
-from pipelines.generate.district import generate
+from pipelines.generate.build import FAULT_KINDS, generate
 
-__all__ = ["generate"]
+__all__ = ["FAULT_KINDS", "generate"]

@@ -1,95 +1,164 @@
 """Write a table the way schools' files look: a title, a header block in one of the two
-layouts, blank rows, then the table (xlsx through xlsxwriter, or CSV)."""
+layouts, blank rows, then the table; as `.xlsx` (xlsxwriter, constant memory), `.xls`
+(xlwt) or `.csv`. Every writer returns the spreadsheet row of the first data row, so a
+fault injected in data row i sits at row first + i."""
 
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
 
 Header = Sequence[tuple[str, object]]
+_EPOCH = date(1899, 12, 30)
 
 
-def _cell(value: object) -> object:
-    return "" if value is None else value
+@dataclass(frozen=True)
+class Layout:
+    title: str | None = None
+    header_layout: str = "inline"  # inline: "Label: value" in one cell; split: label | value
+    blank_rows: int = 1
+    date_as_serial: bool = False  # header dates as Excel serial numbers instead of text
+    nfd: bool = False  # decomposed Unicode, as some software writes it
+    sheet: str = "Sheet1"
 
 
-def write_xlsx(
+def _header_cells(header: Header, layout: Layout) -> list[list[object]]:
+    rows = []
+    for label, value in header:
+        if isinstance(value, date):
+            value = (value - _EPOCH).days if layout.date_as_serial else value.strftime("%d/%m/%Y")
+        if layout.header_layout == "inline":
+            rows.append([f"{label}: {value}"])
+        else:
+            rows.append([f"{label}:", value])
+    return rows
+
+
+def _text(value: str, layout: Layout) -> str:
+    return unicodedata.normalize("NFD", value) if layout.nfd else value
+
+
+def _top(header: Header, layout: Layout) -> list[list[object]]:
+    top: list[list[object]] = []
+    if layout.title:
+        top += [[layout.title], []]
+    top += _header_cells(header, layout)
+    if header:
+        top += [[] for _ in range(layout.blank_rows)]
+    return top
+
+
+def first_data_row(header: Header, layout: Layout) -> int:
+    """The spreadsheet row (1-based) where the table's first data row will be."""
+    return len(_top(header, layout)) + 2
+
+
+def write_table(
     path: Path,
     *,
-    title: str | None,
     header: Header,
     columns: Sequence[str],
     rows: Sequence[Sequence[object]],
-    layout: str = "inline",  # inline: "Label: value" in one cell; split: label | value
-    sheet: str = "Sheet1",
-    blank_rows: int = 1,
-    date_as_serial: bool = False,
-) -> None:
+    layout: Layout = Layout(),
+) -> int:
+    """Write one file; the format follows the suffix. Returns the first data row (1-based)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    top = _top(header, layout)
+    columns = [_text(c, layout) for c in columns]
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        _csv(path, top, columns, rows, layout)
+    elif suffix == ".xls":
+        _xls(path, top, columns, rows, layout)
+    else:
+        _xlsx(path, top, columns, rows, layout)
+    return len(top) + 2
+
+
+def _csv(path: Path, top, columns, rows, layout: Layout) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        for r in top:
+            w.writerow([_text(str(v), layout) if isinstance(v, str) else v for v in r])
+        w.writerow(columns)
+        for row in rows:
+            w.writerow(
+                [
+                    ""
+                    if v is None
+                    else v.strftime("%d/%m/%Y")
+                    if isinstance(v, date)
+                    else _text(v, layout)
+                    if isinstance(v, str)
+                    else v
+                    for v in row
+                ]
+            )
+
+
+def _xlsx(path: Path, top, columns, rows, layout: Layout) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     wb.set_properties({"created": datetime(2025, 1, 1)})  # same seed → same bytes
-    ws = wb.add_worksheet(sheet)
+    ws = wb.add_worksheet(layout.sheet)
     bold = wb.add_format({"bold": True, "text_wrap": True})
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
     r = 0
-    if title:
-        ws.write_string(r, 0, title, bold)
-        r += 2
-    for label, value in header:
-        if isinstance(value, date):
-            if date_as_serial:
-                text_value: object = (value - date(1899, 12, 30)).days
-            else:
-                text_value = value.strftime("%d/%m/%Y")
-        else:
-            text_value = value
-        if layout == "inline":
-            ws.write_string(r, 0, f"{label}: {text_value}")
-        else:
-            ws.write_string(r, 0, f"{label}:")
-            if isinstance(text_value, int):
-                ws.write_number(r, 1, text_value)
-            else:
-                ws.write_string(r, 1, str(text_value))
+    for cells in top:
+        for c, v in enumerate(cells):
+            if isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            elif v:
+                ws.write_string(
+                    r, c, _text(str(v), layout), bold if r == 0 and layout.title else None
+                )
         r += 1
-    r += blank_rows
     for c, name in enumerate(columns):
         ws.write_string(r, c, name, bold)
     r += 1
     for row in rows:
-        for c, value in enumerate(row):
-            if value is None or value == "":
+        for c, v in enumerate(row):
+            if v is None or v == "":
                 continue
-            if isinstance(value, date):
-                ws.write_datetime(r, c, value, date_fmt)  # type: ignore[arg-type]
-            elif isinstance(value, int | float):
-                ws.write_number(r, c, value)
+            if isinstance(v, date):
+                ws.write_datetime(r, c, datetime(v.year, v.month, v.day), date_fmt)
+            elif isinstance(v, bool):
+                ws.write_number(r, c, int(v))
+            elif isinstance(v, int | float):
+                ws.write_number(r, c, v)
             else:
-                ws.write_string(r, c, str(value))
+                ws.write_string(r, c, _text(str(v), layout))
         r += 1
     wb.close()
 
 
-def write_csv(
-    path: Path,
-    *,
-    header: Header,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    bom: bool = True,
-) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
-        w = csv.writer(f)
-        for label, value in header:
-            shown = value.strftime("%d/%m/%Y") if isinstance(value, date) else value
-            w.writerow([f"{label}:", shown])
-        if header:
-            w.writerow([])
-        w.writerow(columns)
-        for row in rows:
-            w.writerow([_cell(v) for v in row])
+def _xls(path: Path, top, columns, rows, layout: Layout) -> None:
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(layout.sheet[:31])
+    date_style = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    r = 0
+    for cells in top:
+        for c, v in enumerate(cells):
+            if v not in (None, ""):
+                ws.write(r, c, _text(v, layout) if isinstance(v, str) else v)
+        r += 1
+    for c, name in enumerate(columns):
+        ws.write(r, c, name)
+    r += 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if v is None or v == "":
+                continue
+            if isinstance(v, date):
+                ws.write(r, c, datetime(v.year, v.month, v.day), date_style)
+            else:
+                ws.write(r, c, _text(v, layout) if isinstance(v, str) else v)
+        r += 1
+    wb.save(str(path))

@@ -1,0 +1,227 @@
+"""`cds generate`: read back through the project's own reader, every fault listed and
+nothing else wrong, the same seed gives the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.generate import FAULT_KINDS, generate
+from pipelines.generate.geography import SCALES, Scale
+from pipelines.ingest.personal_id import id_rule_expr
+from pipelines.ingest.sources.specs import EMIS_REPORT, STUDENTS, TEACHERS
+from pipelines.ingest.text import parse_count_expr, parse_date_expr
+from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.reference.code_lists import load_code_lists
+from pipelines.settings import SHIPPED_REFERENCE
+
+PROVINCES = load_code_lists(SHIPPED_REFERENCE / "code_lists.csv").codes("birth_province")
+FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("gen") / "raw"
+    generate(out, scale="district", seed=7, faults=set(FAULT_KINDS), workers=1)
+    return out, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _faults_by_file(manifest: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for f in manifest["faults"]:
+        out[f["file"]].append(f)
+    return out
+
+
+def _clean_files(manifest: dict, source: str) -> list[dict]:
+    """Files of `source` with no fault of their own and not a superseded first version."""
+    faulty = _faults_by_file(manifest)
+    return [
+        f
+        for f in manifest["files"]
+        if f["source"] == source and f["file"] not in faulty and "_lan1" not in f["file"]
+    ]
+
+
+def test_manifest_lists_existing_files_and_every_kind(district) -> None:
+    out, manifest = district
+    assert manifest["n_files"] == len(manifest["files"])
+    assert all((out / f["file"]).is_file() for f in manifest["files"])
+    assert {f["kind"] for f in manifest["faults"]} == set(FAULT_KINDS)
+    for f in manifest["faults"]:
+        assert (out / f["file"]).is_file()
+        if f["kind"] not in FILE_FAULTS and f["kind"] != "emis_grade_missing":
+            assert f["row"] is not None and f["column"], f
+    assert manifest["n_schools"] == 54
+    levels = {e["source"] for e in manifest["events"]}
+    assert {"emis_report", "students", "teachers", "cds_assessment"} <= levels
+
+
+def test_file_level_faults_make_files_unusable(district) -> None:
+    out, manifest = district
+    specs = {"emis_report": EMIS_REPORT, "students": STUDENTS, "teachers": TEACHERS}
+    for f in manifest["faults"]:
+        if f["kind"] in ("corrupt_workbook", "missing_required_column") and f["source"] in specs:
+            with pytest.raises(FileRejected):
+                read_table(out / f["file"], specs[f["source"]])
+
+
+def _read(path: Path, spec) -> pl.DataFrame:
+    """As ingestion sees a file: text NFC-normalised (some files are written in NFD)."""
+    data = read_table(path, spec).data
+    return data.with_columns(pl.col(pl.String).str.normalize("NFC"))
+
+
+def _emis(path: Path) -> dict[str, tuple[int | None, int | None, int | None]]:
+    data = _read(path, EMIS_REPORT).with_columns(
+        *[parse_count_expr(c) for c in ("total", "female", "ethnic")]
+    )
+    return {
+        r["indicator_code"]: (r["total"], r["female"], r["ethnic"])
+        for r in data.iter_rows(named=True)
+    }
+
+
+def test_emis_totals_add_up_where_no_fault(district) -> None:
+    out, manifest = district
+    files = _clean_files(manifest, "emis_report")
+    assert len(files) > 150
+    for f in files:
+        v = _emis(out / f["file"])
+        for total, parts in (
+            ("201", [f"21{g}" for g in range(1, 10)] + ["220", "221"]),
+            ("101", [f"11{g}" for g in range(1, 10)] + ["120", "121"]),
+            ("301", ["302", "303", "304"]),
+            ("303", ["311", "312", "313"]),
+        ):
+            for col in (0, 1, 2) if total != "101" else (0,):
+                assert sum(v[p][col] for p in parts if p in v) == v[total][col], (f["file"], total)
+        for code, (t, fem, eth) in v.items():
+            assert t is not None and t >= 0, (f["file"], code)
+            assert fem is None or fem <= t
+            assert eth is None or eth <= t
+
+
+def test_exports_agree_with_reports(district) -> None:
+    out, manifest = district
+    emis = {
+        (f["school_code"], f["school_year"], f["period"]): f
+        for f in _clean_files(manifest, "emis_report")
+    }
+    checked = 0
+    for f in _clean_files(manifest, "students"):
+        key = (f["school_code"], f["school_year"], f["period"])
+        if key not in emis:
+            continue
+        students = _read(out / f["file"], STUDENTS)
+        active = students.filter(pl.col("status").is_in(["Đang học", "Chuyển đến"]))
+        assert active.height == _emis(out / emis[key]["file"])["201"][0], key
+        checked += 1
+    assert checked > 40
+
+
+def _people(path: Path, spec) -> pl.DataFrame:
+    return (
+        _read(path, spec)
+        .with_columns(
+            (pl.col("gender") == "Nữ").alias("female"),
+            parse_date_expr("birth_date").dt.year().alias("birth_year"),
+        )
+        .with_columns(rule=id_rule_expr("personal_id", "female", "birth_year", PROVINCES))
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "spec", "code_col"),
+    [("students", STUDENTS, "student_code"), ("teachers", TEACHERS, "staff_code")],
+)
+def test_ids_and_codes_valid_unless_injected(district, source, spec, code_col) -> None:
+    out, manifest = district
+    faulty = _faults_by_file(manifest)
+    by_period: dict[tuple[str, str], list[pl.DataFrame]] = defaultdict(list)
+    for f in manifest["files"]:
+        if f["source"] != source or "_lan1" in f["file"]:
+            continue
+        injected = faulty.get(f["file"], [])
+        if any(x["kind"] in FILE_FAULTS for x in injected):
+            continue
+        people = _people(out / f["file"], spec)
+        bad_rows = set(people.filter(pl.col("rule").is_not_null())["_row"].to_list())
+        id_rows = {
+            x["row"]
+            for x in injected
+            if x["kind"].startswith(("id_", "staff_id_"))
+            and x["kind"] != "id_duplicate_across_schools"
+        }
+        assert bad_rows == id_rows, f["file"]
+        codes = people.filter(pl.col(code_col).is_not_null())
+        dup_rows = set(codes.filter(pl.col(code_col).is_duplicated())["_row"].to_list())
+        code_faults = {x["row"] for x in injected if x["kind"] == "duplicate_student_code"}
+        assert dup_rows == code_faults | {r - 1 for r in code_faults}, f["file"]
+        blank = set(people.filter(pl.col(code_col).is_null())["_row"].to_list())
+        assert blank == {x["row"] for x in injected if x["kind"].startswith("blank_")}
+        by_period[(f["school_year"], f["period"])].append(
+            people.select("personal_id", "_row").with_columns(pl.lit(f["file"]).alias("file"))
+        )
+    # across schools: the same ID twice only where injected, and the partner is named
+    duplicates = [
+        x
+        for x in manifest["faults"]
+        if x["kind"] == "id_duplicate_across_schools" and x["source"] == source
+    ]
+    dup_faults = {(x["file"], x["row"]) for x in duplicates}
+    partners = {(x["duplicate_of"]["file"], x["duplicate_of"]["row"]) for x in duplicates}
+    assert len(dup_faults) == (2 if source == "students" else 0)
+    found = set()
+    for frames in by_period.values():
+        ids = pl.concat(frames).filter(pl.col("personal_id").is_not_null())
+        found |= set(
+            ids.filter(pl.col("personal_id").is_duplicated()).select("file", "_row").iter_rows()
+        )
+    assert found == dup_faults | partners
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(SCALES, "tiny", Scale("tiny", 1, 2, {"MN": 1, "TH": 2, "THCS": 1}))
+    generate(
+        tmp_path / "a",
+        scale="tiny",
+        seed=3,
+        faults=set(FAULT_KINDS),
+        workers=1,
+        school_years=("2024-2025",),
+    )
+    generate(
+        tmp_path / "b",
+        scale="tiny",
+        seed=3,
+        faults=set(FAULT_KINDS),
+        workers=2,
+        school_years=("2024-2025",),
+    )
+    generate(tmp_path / "c", scale="tiny", seed=4, workers=2, school_years=("2024-2025",))
+    a, b, c = (_tree_digest(tmp_path / x) for x in "abc")
+    assert a == b
+    assert a != c
+
+
+def test_sizes_are_realistic(district) -> None:
+    out, manifest = district
+    learners = 0
+    for f in _clean_files(manifest, "emis_report"):
+        if f["period"] == "dau_nam" and f["school_year"] == "2024-2025":
+            learners += _emis(out / f["file"])["201"][0]
+    assert 15_000 < learners < 35_000  # ~25,000 learners in ~54 schools (missing reports aside)
