@@ -176,6 +176,12 @@ def ui(host: str, port: int, raw: str, warehouse: str, reference: str | None) ->
 )
 @click.option("--school-years", default="2024-2025,2025-2026", show_default=True)
 @click.option("--workers", default=None, type=int, help="Số tiến trình (mặc định: số lõi CPU).")
+@click.option(
+    "--provinces",
+    default=None,
+    type=int,
+    help="Chỉ sinh N tỉnh đầu tiên (đo một phần của quy mô toàn quốc).",
+)
 def generate(
     scale: str,
     out: str,
@@ -185,6 +191,7 @@ def generate(
     fmt: str,
     school_years: str,
     workers: int | None,
+    provinces: int | None,
 ) -> None:
     from pipelines.generate import FAULT_KINDS
     from pipelines.generate import generate as gen
@@ -206,6 +213,7 @@ def generate(
         fmt=fmt,
         school_years=tuple(y.strip() for y in school_years.split(",")),
         workers=workers,
+        provinces=provinces,
     )
     click.echo(
         f"Đã sinh {manifest['n_files']} tệp cho {manifest['n_schools']} trường vào {out} "

@@ -669,6 +669,7 @@ def generate(
     fmt: str = "mixed",
     school_years: tuple[str, ...] = ("2024-2025", "2025-2026"),
     workers: int | None = None,
+    provinces: int | None = None,
 ) -> dict:
     """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk)."""
     if scale not in SCALES:
@@ -679,6 +680,9 @@ def generate(
     opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years))
     out.mkdir(parents=True, exist_ok=True)
     districts = build_schools(SCALES[scale], seed)
+    if provinces is not None:  # a measured fraction of a scale (first N provinces)
+        keep = sorted({d[0].province_code for d in districts})[:provinces]
+        districts = [d for d in districts if d[0].province_code in keep]
     registry = _write_registry(out, districts, opts)
     tasks = [(d, opts, str(out)) for d in districts]
     n_workers = workers or min(len(tasks), os.cpu_count() or 1)
