@@ -83,6 +83,8 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
         for event in result.all_events:
             if event.is_step_failure:
                 err = event.step_failure_data.error
+                while err is not None and err.cause is not None:  # the root cause, not wrappers
+                    err = err.cause
                 msg = err.message.strip() if err else ""
                 click.echo(f"✗ Bước {event.step_key} thất bại: {msg}", err=True)
         sys.exit(1)
@@ -104,7 +106,7 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--source",
-    type=click.Choice(["schools", "cds_assessment"]),
+    type=click.Choice(["schools", "cds_assessment", "emis_report", "students", "teachers"]),
     default=None,
     help="Loại tệp (mặc định: đoán theo thư mục raw/<loại>/ hoặc theo tiêu đề cột).",
 )

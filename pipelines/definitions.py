@@ -16,7 +16,7 @@ from pipelines.assets.audit import ingest_log
 from pipelines.assets.dbt import build_dbt_assets, dbt_project
 from pipelines.assets.landing import LANDING_ASSETS
 from pipelines.assets.publish import analytics_db
-from pipelines.assets.reference import cds_index, code_lists, reporting_calendar
+from pipelines.assets.reference import REFERENCE_ASSETS
 from pipelines.checks.gx_checks import GX_CHECKS
 from pipelines.settings import Settings
 
@@ -36,9 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[
-            cds_index,
-            reporting_calendar,
-            code_lists,
+            *REFERENCE_ASSETS,
             *LANDING_ASSETS,
             ingest_log,
             build_dbt_assets(),

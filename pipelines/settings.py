@@ -15,7 +15,12 @@ SHIPPED_REFERENCE = PROJECT_ROOT / "reference"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
-REFERENCE_FILES = ("cds_index.yaml", "reporting_calendar.csv", "code_lists.csv")
+REFERENCE_FILES = (
+    "cds_index.yaml",
+    "reporting_calendar.csv",
+    "code_lists.csv",
+    "emis_indicators.csv",
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from tests.builders import PROJECT_ROOT, cds_run
 from tests.conftest import query, query_dicts
 
-INGESTED = {"schools", "cds_assessment"}  # sources the pipeline reads so far
+INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers"}
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
 MARTS = {
     "dim_school",
@@ -99,17 +99,37 @@ def test_manifest_events_are_reflected(sample: dict) -> None:
     assert rejected  # the sample carries broken files
 
 
-EXPECTED_RULE = {
+EXPECTED_RULE = {  # fault kind → (issue kind, rule) in data_quality_issues
     "corrupt_workbook": ("file_rejected", "file_unreadable"),
     "missing_required_column": ("file_rejected", "missing_required_column"),
     "unknown_school_code": ("file_rejected", "unknown_school"),
     "self_score_above_max": ("row_warning", "self_score_above_max"),
     "missing_evidence": ("row_warning", "missing_evidence"),
+    "emis_negative_count": ("row_quarantined", "invalid_count"),
+    "emis_non_numeric_count": ("row_quarantined", "invalid_count"),
+    "id_wrong_length": ("row_warning", "id_wrong_format"),
+    "id_unknown_province": ("row_warning", "id_unknown_province"),
+    "id_gender_century_mismatch": ("row_warning", "id_gender_century_mismatch"),
+    "id_birth_year_mismatch": ("row_warning", "id_birth_year_mismatch"),
+    "id_missing": ("row_warning", "id_missing"),
+    "staff_id_birth_year_mismatch": ("row_warning", "id_birth_year_mismatch"),
+    "duplicate_student_code": ("row_quarantined", "duplicate_student_code"),
+    "blank_student_code": ("row_quarantined", "required_missing"),
+    "blank_staff_code": ("row_quarantined", "required_missing"),
+}
+# Found by the consistency rules and the cross-school ID check in dbt (issues 4 and 5),
+# which this commit does not have yet: listed here so that none is forgotten.
+NOT_YET_DETECTED = {
+    "emis_blank_required",
+    "emis_breakdown_mismatch",
+    "emis_female_above_total",
+    "emis_grade_missing",
+    "id_duplicate_across_schools",
 }
 
 
 def test_every_manifest_fault_is_an_issue_at_its_cell(sample: dict) -> None:
-    faults = [f for f in sample["manifest"]["faults"] if f["source"] in INGESTED]
+    faults = [f for f in sample["manifest"]["faults"] if f["kind"] not in NOT_YET_DETECTED]
     assert {f["kind"] for f in faults} == set(EXPECTED_RULE)
     for fault in faults:
         kind, rule = EXPECTED_RULE[fault["kind"]]
@@ -125,7 +145,7 @@ def test_every_manifest_fault_is_an_issue_at_its_cell(sample: dict) -> None:
             assert fault["file"] in issue["message_vi"] and "bị từ chối" in issue["message_vi"]
         else:
             assert issue["row"] == fault["row"] and issue["sheet"] == fault["sheet"], (issue, fault)
-    assert "Tệp bị từ chối: 3" in sample["stdout"]
+    assert "Tệp bị từ chối: 12" in sample["stdout"]  # each file-level fault in each of 4 sources
 
 
 def test_rows_reconcile_for_every_file(sample: dict) -> None:

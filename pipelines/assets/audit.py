@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.ingest.landing import ensure_schemas
+from pipelines.ingest.sources import SOURCES
 
 _DESCRIPTION = (
     "audit.ingest_files (every file seen: accepted, rejected, duplicate, with row counts) and "
@@ -25,7 +26,7 @@ _DESCRIPTION = (
             description=_DESCRIPTION,
             owners=[OWNER],
             kinds={"duckdb"},
-            deps=[["landing", "schools"], ["landing", "cds_assessment"]],
+            deps=[["landing", s] for s in SOURCES],
         )
         for table in ("ingest_files", "ingest_issues")
     ],

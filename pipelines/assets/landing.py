@@ -7,10 +7,12 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
+from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.runner import IngestSummary, current_registry, ingest_source
 from pipelines.ingest.sources import SOURCES, IngestContext
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
+from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.resources import CdsPaths
 
 
@@ -21,8 +23,16 @@ def run_ingest(
     source = SOURCES[source_name]
     codes = load_code_lists(settings.reference_file("code_lists.csv"))
     index = load_index(settings.reference_file("cds_index.yaml"))
+    emis_codes = load_emis_codes(settings.reference_file("emis_indicators.csv"))
+    pseudonymizer = load_pseudonymizer() if source.personal else None
     with duckdb.get_connection() as con:
-        ctx = IngestContext(codes=codes, index=index, registry=current_registry(con))
+        ctx = IngestContext(
+            codes=codes,
+            index=index,
+            registry=current_registry(con),
+            emis_codes=emis_codes,
+            pseudonymizer=pseudonymizer,
+        )
         summary = ingest_source(con, source, settings.raw_dir, ctx, loaded_at=datetime.now())
         total = con.execute(f"select count(*) from landing.{source_name}").fetchone()[0]
     for o in summary.outcomes:
@@ -91,4 +101,60 @@ def cds_assessment(
     return run_ingest(context, "cds_assessment", paths, duckdb)
 
 
-LANDING_ASSETS = [schools, cds_assessment]
+@dg.asset(
+    key=["landing", "emis_report"],
+    group_name="landing",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    deps=[["landing", "schools"], ["reference", "emis_indicators"], ["reference", "code_lists"]],
+    description=(
+        "Periodic statistical reports (báo cáo thống kê, đầu năm/cuối năm) from raw/emis_report/: "
+        "one row per indicator code per submitted file, every version kept, blank kept apart "
+        "from 0. Unknown codes and non-numeric or negative counts are quarantined."
+    ),
+)
+def emis_report(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    return run_ingest(context, "emis_report", paths, duckdb)
+
+
+@dg.asset(
+    key=["landing", "students"],
+    group_name="landing",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    deps=[["landing", "schools"], ["reference", "code_lists"]],
+    description=(
+        "Student exports of the sector database (CSDL ngành) from raw/students/, pseudonymised at "
+        "the door: no name and no clear personal ID is stored, only person_key (HMAC of the ID "
+        "with the deployment secret), the ID rule broken if any, and the record's attributes."
+    ),
+)
+def students(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    return run_ingest(context, "students", paths, duckdb)
+
+
+@dg.asset(
+    key=["landing", "teachers"],
+    group_name="landing",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    deps=[["landing", "schools"], ["reference", "code_lists"]],
+    description=(
+        "Staff exports of the sector database from raw/teachers/, pseudonymised like the student "
+        "exports: positions, standards, digital signatures, training accounts, person_key."
+    ),
+)
+def teachers(
+    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    return run_ingest(context, "teachers", paths, duckdb)
+
+
+LANDING_ASSETS = [schools, cds_assessment, emis_report, students, teachers]

@@ -9,6 +9,7 @@ from pipelines.assets.metadata import markdown_table
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
+from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.store import replace_table, store_calendar, store_index
 from pipelines.resources import CdsPaths
 
@@ -121,3 +122,31 @@ def code_lists(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={"file": dg.MetadataValue.path(str(path)), "dagster/row_count": n}
     )
+
+
+@dg.asset(
+    key=["reference", "emis_indicators"],
+    group_name="reference",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    description=(
+        "The statistical report's indicator codes (emis_indicators.csv, contract §2.3): which "
+        "school levels and periods must report each code, which carry female/ethnic columns."
+    ),
+)
+def emis_indicators(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    path = paths.settings.reference_file("emis_indicators.csv")
+    codes = load_emis_codes(path)
+    with duckdb.get_connection() as con:
+        n = replace_table(con, "emis_indicators", codes)
+    return dg.MaterializeResult(
+        metadata={
+            "file": dg.MetadataValue.path(str(path)),
+            "dagster/row_count": n,
+            "codes": markdown_table(codes.select("code", "label", "levels", "periods"), limit=60),
+        }
+    )
+
+
+REFERENCE_ASSETS = [cds_index, reporting_calendar, code_lists, emis_indicators]

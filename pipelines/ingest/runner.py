@@ -217,7 +217,12 @@ def ingest_source(
             else:
                 summary.files_unchanged += 1
             continue
-        outcome = evaluate_file(path, rel, sha, source, ctx)
+        try:
+            outcome = evaluate_file(path, rel, sha, source, ctx)
+        except Exception as exc:  # a bug, not bad data: stop, but say which file
+            raise RuntimeError(
+                f"Lỗi khi nạp tệp '{rel}' ({source.title_vi}): {type(exc).__name__}: {exc}"
+            ) from exc
         write_outcome(con, outcome, source.landing_schema, loaded_at)
         if outcome.status == "accepted":
             done[sha] = rel

@@ -26,15 +26,14 @@ def fold(text: str | None) -> str:
 
 
 def fold_expr(col: str | pl.Expr) -> pl.Expr:
-    """`fold` over a whole column: computed on its distinct values only."""
+    """`fold` over a whole column, in Polars (no Python per value)."""
     expr = pl.col(col) if isinstance(col, str) else col
-    return expr.map_batches(
-        lambda s: s.replace_strict(
-            {v: fold(v) for v in s.unique().drop_nulls().to_list()},
-            default=None,
-            return_dtype=pl.String,
-        ),
-        return_dtype=pl.String,
+    return (
+        expr.str.normalize("NFD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all("[đĐ]", "d")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]", "")
     )
 
 

@@ -87,7 +87,7 @@ class FileRejected(Exception):
 class TableRead:
     """What the reader found in one file."""
 
-    sheet: str
+    sheet: str | None  # None for CSV
     header_row: int  # 1-based spreadsheet row of the table header
     header: dict[str, str | None]  # header-block values by HeaderField.key
     data: pl.DataFrame  # one String column per found ColumnSpec.key, plus `_row` (Int64)
@@ -145,7 +145,7 @@ def _decode_csv(raw: bytes) -> str:
         ) from exc
 
 
-def _grid_from_csv(path: Path) -> list[tuple[str, pl.DataFrame]]:
+def _grid_from_csv(path: Path) -> list[tuple[str | None, pl.DataFrame]]:
     text = _decode_csv(path.read_bytes())
     if "\x00" in text:
         raise FileRejected("file_unreadable", "Tệp CSV chứa dữ liệu nhị phân, không đọc được")
@@ -157,10 +157,10 @@ def _grid_from_csv(path: Path) -> list[tuple[str, pl.DataFrame]]:
     columns = [f"c{i}" for i in range(width)]
     padded = [r + [""] * (width - len(r)) for r in rows]
     grid = pl.DataFrame(padded, schema=dict.fromkeys(columns, pl.String), orient="row")
-    return [(path.stem, grid.with_columns(pl.col(columns).replace("", None)))]
+    return [(None, grid.with_columns(pl.col(columns).replace("", None)))]  # a CSV has no sheet
 
 
-def read_grids(path: Path) -> list[tuple[str, pl.DataFrame]]:
+def read_grids(path: Path) -> list[tuple[str | None, pl.DataFrame]]:
     """Every sheet of a file as a grid of strings, row i = spreadsheet row i + 1."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
@@ -216,7 +216,7 @@ def read_table(path: Path, spec: TableSpec) -> TableRead:
     grids = read_grids(path)
     if not grids or all(g.height == 0 for _, g in grids):
         raise FileRejected("file_empty", "Tệp không có dữ liệu")
-    best_miss: tuple[str, int, list[str]] | None = None
+    best_miss: tuple[str | None, int, list[str]] | None = None
     for sheet, grid in grids:
         if grid.height == 0:
             continue
@@ -240,7 +240,7 @@ def read_table(path: Path, spec: TableSpec) -> TableRead:
 
 
 def _extract(
-    sheet: str, grid: pl.DataFrame, idx: int, headers: dict[int, str], spec: TableSpec
+    sheet: str | None, grid: pl.DataFrame, idx: int, headers: dict[int, str], spec: TableSpec
 ) -> TableRead:
     by_fold: dict[str, ColumnSpec] = {f: c for c in spec.columns for f in c.folded}
     chosen: dict[str, int] = {}

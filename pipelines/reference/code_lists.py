@@ -12,7 +12,21 @@ import polars as pl
 
 from pipelines.ingest.text import fold
 
-REQUIRED_LISTS = ("school_level", "ownership", "school_status", "period", "yes_no")
+REQUIRED_LISTS = (
+    "school_level",
+    "ownership",
+    "school_status",
+    "period",
+    "yes_no",
+    "birth_province",
+    "gender",
+    "student_status",
+    "staff_status",
+    "position",
+    "qualification",
+    "transcript",
+    "results",
+)
 
 
 class CodeListError(ValueError):
@@ -25,6 +39,11 @@ class CodeLists:
         if missing:
             raise CodeListError(f"{origin}: thiếu cột {', '.join(sorted(missing))}")
         self._maps: dict[str, dict[str, str]] = {}
+        self._active: dict[str, set[str]] = {}
+        if "active" in df.columns:
+            for lst, code, active in df.select("list", "code", "active").iter_rows():
+                if (active or "").strip() == "y":
+                    self._active.setdefault(lst.strip(), set()).add(code.strip())
         for n, (lst, label, code) in enumerate(
             df.select("list", "label", "code").iter_rows(), start=2
         ):
@@ -43,6 +62,10 @@ class CodeLists:
 
     def mapping(self, name: str) -> dict[str, str]:
         return self._maps[name]
+
+    def active_codes(self, name: str) -> list[str]:
+        """Codes of a status list marked `active = y` (who is expected to be counted)."""
+        return sorted(self._active.get(name, set()))
 
     def codes(self, name: str) -> list[str]:
         return sorted(set(self._maps[name].values()))

@@ -9,6 +9,7 @@ from datetime import date
 
 import polars as pl
 
+from pipelines.ingest.pseudonym import Pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.text import parse_date_expr
 from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, TableSpec
@@ -32,6 +33,8 @@ class IngestContext:
     codes: CodeLists
     index: CdsIndex
     registry: pl.DataFrame | None  # school_code, level, is_active; None: not known (cds check)
+    emis_codes: pl.DataFrame | None = None  # emis_indicators.csv
+    pseudonymizer: Pseudonymizer | None = None  # needed for personal data
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Source:
     spec: TableSpec
     shape: Callable[[TableRead, IngestContext], Shaped]
     landing_schema: dict[str, pl.DataType] = field(default_factory=dict)
+    personal: bool = False  # carries personal data (names, IDs)
 
 
 def file_issue(

@@ -1,0 +1,33 @@
+with source as (
+    select * from {{ source('landing', 'students') }}
+),
+
+renamed as (
+    select
+        school_code,
+        school_year,
+        period,
+        submitted_on,
+        student_code,
+        grade,
+        class_name,
+        digital_transcript,
+        results_hk1,
+        results_hk2,
+        birth_year,
+        gender_code,
+        ethnicity,
+        status,
+        is_active,
+        has_personal_id,
+        id_rule,
+        person_key,
+        identity_key,
+        _source_file as source_file,
+        _sheet as sheet,
+        _row as source_row,
+        _load_seq as load_seq
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+with source as (
+    select * from {{ source('landing', 'teachers') }}
+),
+
+renamed as (
+    select
+        school_code,
+        school_year,
+        period,
+        submitted_on,
+        staff_code,
+        position,
+        qualification,
+        has_digital_signature,
+        has_training_account,
+        birth_year,
+        gender_code,
+        ethnicity,
+        status,
+        is_active,
+        has_personal_id,
+        id_rule,
+        person_key,
+        identity_key,
+        _source_file as source_file,
+        _sheet as sheet,
+        _row as source_row,
+        _load_seq as load_seq
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,72 @@
+"""Keyed pseudonyms for personal data (contract §3, Nghị định 13/2023/NĐ-CP).
+
+`person_key` = HMAC-SHA256(secret, normalised personal ID), computed for a whole column at
+once inside DuckDB (HMAC spelled out with its `sha256`, equal to Python's `hmac`). The
+secret comes from `CDS_PSEUDONYM_KEY`, or from a key file (`CDS_PSEUDONYM_KEY_FILE`,
+default `.secrets/pseudonym.key` in the project) created on first use with owner-only
+permissions. It is never logged and never written anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import PROJECT_ROOT
+
+DEFAULT_KEY_FILE = PROJECT_ROOT / ".secrets" / "pseudonym.key"
+_BLOCK = 64  # SHA-256 block size
+
+
+@dataclass(frozen=True)
+class Pseudonymizer:
+    _key: bytes = field(repr=False)
+
+    def __repr__(self) -> str:  # never show the secret, even in a traceback
+        return "Pseudonymizer(<secret>)"
+
+    @property
+    def _pads(self) -> tuple[bytes, bytes]:
+        key = self._key if len(self._key) <= _BLOCK else hashlib.sha256(self._key).digest()
+        key = key.ljust(_BLOCK, b"\0")
+        return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+    def keys(self, values: pl.Series) -> pl.Series:
+        """HMAC-SHA256 hex of every non-null value (null stays null), computed in bulk."""
+        inner, outer = self._pads
+        frame = pl.DataFrame({"v": values.cast(pl.String)})
+        with duckdb.connect() as con:  # private, in memory
+            con.register("frame", frame.to_arrow())
+            out = con.sql(
+                "select case when v is null then null else "
+                "sha256($outer::blob || unhex(sha256($inner::blob || encode(v)))) end as k "
+                "from frame",
+                params={"inner": inner, "outer": outer},
+            ).pl()
+        return out["k"].alias(values.name)
+
+
+def load_pseudonymizer(key_file: Path | None = None) -> Pseudonymizer:
+    """The deployment's pseudonymizer; creates the key file (0600) on first use."""
+    env = os.environ.get("CDS_PSEUDONYM_KEY")
+    if env:
+        return Pseudonymizer(env.encode("utf-8"))
+    path = Path(os.environ.get("CDS_PSEUDONYM_KEY_FILE") or key_file or DEFAULT_KEY_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise PermissionError(
+            f"Tệp khoá bí danh {path} có quyền {oct(mode)}: chỉ chủ sở hữu được đọc "
+            f"(chạy: chmod 600 {path})"
+        )
+    return Pseudonymizer(path.read_text(encoding="utf-8").strip().encode("utf-8"))

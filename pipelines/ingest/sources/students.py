@@ -1,0 +1,93 @@
+"""`raw/students/`: the student export of the sector database (contract §2.4)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.ingest.rules import RowRule
+from pipelines.ingest.sources.base import IngestContext, Shaped, Source
+from pipelines.ingest.sources.people import shape_people
+from pipelines.ingest.sources.specs import STUDENTS as SPEC
+from pipelines.ingest.text import fold_expr, parse_count_expr
+from pipelines.ingest.workbook import TableRead
+
+LANDING_SCHEMA: dict[str, pl.DataType] = {
+    "school_code": pl.String,
+    "school_year": pl.String,
+    "period": pl.String,
+    "submitted_on": pl.Date,
+    "student_code": pl.String,
+    "grade": pl.Int64,
+    "class_name": pl.String,
+    "digital_transcript": pl.String,
+    "results_hk1": pl.Boolean,
+    "results_hk2": pl.Boolean,
+    "birth_year": pl.Int64,
+    "gender_code": pl.String,
+    "ethnicity": pl.String,
+    "status": pl.String,
+    "is_active": pl.Boolean,
+    "has_personal_id": pl.Boolean,
+    "id_rule": pl.String,
+    "person_key": pl.String,
+    "identity_key": pl.String,
+}
+
+
+def _typing(ctx: IngestContext) -> list[pl.Expr]:
+    return [
+        parse_count_expr("grade").alias("grade_num"),
+        ctx.codes.map_expr("transcript", fold_expr("digital_transcript")).alias("transcript_code"),
+        ctx.codes.map_expr("results", fold_expr("results_hk1")).alias("hk1_code"),
+        ctx.codes.map_expr("results", fold_expr("results_hk2")).alias("hk2_code"),
+    ]
+
+
+RULES = [
+    RowRule(
+        "invalid_grade",
+        "grade",
+        pl.col("grade").is_not_null() & ~pl.col("grade_num").is_between(1, 12).fill_null(False),
+        "Khối lớp không hợp lệ (1–12, để trống với mầm non)",
+        severity="warning",
+    ),
+    RowRule(
+        "invalid_transcript",
+        "digital_transcript",
+        pl.col("digital_transcript").is_not_null() & pl.col("transcript_code").is_null(),
+        "Học bạ số không hợp lệ (Đã ký/Chưa ký)",
+        severity="warning",
+    ),
+]
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    meta, accepted, quarantined, issues = shape_people(
+        read,
+        ctx,
+        SPEC,
+        "student_code",
+        "Mã học sinh",
+        "student_status",
+        RULES,
+        _typing,
+        [
+            "student_code",
+            pl.when(pl.col("grade_num").is_between(1, 12)).then(pl.col("grade_num")).alias("grade"),
+            "class_name",
+            pl.col("transcript_code").alias("digital_transcript"),
+            (pl.col("hk1_code") == "entered").fill_null(False).alias("results_hk1"),
+            (pl.col("hk2_code") == "entered").fill_null(False).alias("results_hk2"),
+        ],
+    )
+    return Shaped(meta=meta, accepted=accepted, quarantined=quarantined, issues=issues)
+
+
+STUDENTS = Source(
+    name="students",
+    title_vi="Danh sách học sinh (CSDL ngành)",
+    spec=SPEC,
+    shape=shape,
+    landing_schema=LANDING_SCHEMA,
+    personal=True,
+)
