@@ -14,7 +14,13 @@ MARTS = [
     "cds_indicator_scores",
     "cds_maturity_school",
     "cds_maturity_district",
+    "reporting_status",
+    "data_completeness_school",
+    "data_completeness_district",
+    "infrastructure_school",
+    "infrastructure_district",
     "data_quality_issues",
+    "follow_up_list",
 ]
 
 

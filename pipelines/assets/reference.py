@@ -9,6 +9,7 @@ from pipelines.assets.metadata import markdown_table
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
+from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.store import replace_table, store_calendar, store_index
 from pipelines.resources import CdsPaths
@@ -149,4 +150,30 @@ def emis_indicators(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeRe
     )
 
 
-REFERENCE_ASSETS = [cds_index, reporting_calendar, code_lists, emis_indicators]
+@dg.asset(
+    key=["reference", "consistency_rules"],
+    group_name="reference",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"python", "duckdb"},
+    description=(
+        "Consistency and plausibility rules of the statistical report (consistency_rules.csv): "
+        "one row per rule with its id, family, kind of check, codes, tolerance, severity and "
+        "Vietnamese message. The office adds rules here; dbt evaluates every row."
+    ),
+)
+def consistency_rules(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    path = paths.settings.reference_file("consistency_rules.csv")
+    rules = load_consistency_rules(path)
+    with duckdb.get_connection() as con:
+        n = replace_table(con, "consistency_rules", rules)
+    return dg.MaterializeResult(
+        metadata={
+            "file": dg.MetadataValue.path(str(path)),
+            "dagster/row_count": n,
+            "rules": markdown_table(rules.select("rule_id", "family", "kind", "message_vi")),
+        }
+    )
+
+
+REFERENCE_ASSETS = [cds_index, reporting_calendar, code_lists, emis_indicators, consistency_rules]

@@ -100,23 +100,28 @@ class Population:
     classes: dict[str, int]  # grade ("1".."12", "nursery", "kindergarten") → classes
 
 
-def _class_plan(rng: np.random.Generator, level: str) -> list[tuple[str, int | None, str, int]]:
-    """(group key, grade, class name, size) for every class of the school."""
+def _class_plan(
+    counts_rng: np.random.Generator, rng: np.random.Generator, level: str
+) -> list[tuple[str, int | None, str, int]]:
+    """(group key, grade, class name, size) for every class of the school. How many classes a
+    school has is its own (`counts_rng`, the same every year); their sizes vary by year."""
     plan = []
     if level == "MN":
-        for n in range(int(rng.integers(2, 5))):
-            plan.append(
-                ("nursery", None, f"Nhà trẻ {n + 1}", int(np.clip(rng.normal(15, 3), 8, 25)))
-            )
-        for n in range(int(rng.integers(5, 10))):
-            plan.append(
-                ("kindergarten", None, f"Mẫu giáo {n + 1}", int(np.clip(rng.normal(25, 4), 12, 35)))
-            )
+        nursery_mean, kindergarten_mean = counts_rng.uniform(11, 19), counts_rng.uniform(19, 31)
+        for n in range(int(counts_rng.integers(2, 5))):
+            size = int(np.clip(rng.normal(nursery_mean, 2), 8, 25))
+            plan.append(("nursery", None, f"Nhà trẻ {n + 1}", size))
+        for n in range(int(counts_rng.integers(5, 10))):
+            size = int(np.clip(rng.normal(kindergarten_mean, 2), 12, 35))
+            plan.append(("kindergarten", None, f"Mẫu giáo {n + 1}", size))
         return plan
     lo, hi = CLASSES_PER_GRADE[level]
-    mean, sd, cmin, cmax = CLASS_SIZE[level]
+    mean, _, cmin, cmax = CLASS_SIZE[level]
+    # each school has its own typical class size (rural small classes, crowded town schools)
+    mean = counts_rng.uniform(mean - 4, mean + 4)
+    sd = 2.0
     for g in GRADES[level]:
-        for n in range(int(rng.integers(lo, hi))):
+        for n in range(int(counts_rng.integers(lo, hi))):
             plan.append((str(g), g, f"{g}A{n + 1}", int(np.clip(rng.normal(mean, sd), cmin, cmax))))
     return plan
 
@@ -124,7 +129,7 @@ def _class_plan(rng: np.random.Generator, level: str) -> list[tuple[str, int | N
 def build_population(school: School, seed: int, year_start: int, period: str) -> Population:
     """The school's people as of the period's date (30/9 or 31/5)."""
     rng = rng_for(seed, school, year_start, "people")
-    plan = _class_plan(rng, school.level)
+    plan = _class_plan(rng_for(seed, school, "classes"), rng, school.level)
     keys = np.repeat([p[0] for p in plan], [p[3] for p in plan])
     grade = np.repeat(np.array([-1 if p[1] is None else p[1] for p in plan]), [p[3] for p in plan])
     class_name = np.repeat([p[2] for p in plan], [p[3] for p in plan])
@@ -188,7 +193,9 @@ def _staff(
     school: School, seed: int, year_start: int, period: str, n_students: int
 ) -> pl.DataFrame:
     rng = rng_for(seed, school, year_start, "staff")
-    teachers = max(3, round(n_students / PUPILS_PER_TEACHER[school.level] * rng.uniform(0.9, 1.1)))
+    # each school its own staffing level, around the level's norm
+    ratio = PUPILS_PER_TEACHER[school.level] * rng_for(seed, school, "staffing").uniform(0.8, 1.25)
+    teachers = max(3, round(n_students / ratio))
     managers = int(rng.integers(2, 4))
     others = int(rng.integers(3, 9))
     position = np.array(

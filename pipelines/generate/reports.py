@@ -47,8 +47,9 @@ def infrastructure(school: School, pop: Population, seed: int, year_start: int) 
     rooms = classes + int(rng.integers(0, 4))
     informatics = informatics_students(pop, school.level)
     if informatics:
-        pupils_per_computer = max(0.8, rng.normal(4.5 - 3.5 * m, 0.6))
-        computers = max(1, round(informatics / pupils_per_computer / 4))  # shared by 4 sessions
+        # pupils per teaching computer, 0.8–4 depending on how far the school is along
+        pupils_per_computer = float(np.clip(rng.normal(4.3 - 3.5 * m, 0.25), 0.8, 4.0))
+        computers = max(1, round(informatics / pupils_per_computer))
     else:
         computers = int(rng.integers(1, 4))
     return {

@@ -1,5 +1,6 @@
--- Every rejection, quarantined row and warning, pointing at the cell to open
--- (contract §5–6). Issues of a report version that a later version replaced are not listed.
+-- Every rejection, quarantined row, warning, consistency-rule breach and shared personal ID,
+-- pointing at the cell to open (contract §5–6). Issues of a report version that a later
+-- version replaced are not listed.
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -42,16 +43,48 @@ duplicate_files as (
     where status = 'duplicate'
 ),
 
+rule_breaches as (
+    select
+        load_seq, source, source_file, null as file_sha256, sheet, source_row, field, rule_id,
+        severity, 'rule_violation' as kind, message_vi, value, school_code, school_year, period
+    from {{ ref('int_emis__rule_violations') }}
+),
+
+duplicate_ids as (
+    -- no clear ID here: which schools share the key is enough to find the records
+    select
+        load_seq,
+        case person_type when 'student' then 'students' else 'teachers' end as source,
+        source_file, null as file_sha256, sheet, source_row,
+        'Số định danh cá nhân' as field,
+        duplicate_rule as rule_id,
+        'warning' as severity,
+        'row_warning' as kind,
+        case duplicate_rule
+            when 'id_duplicate_same_person'
+                then 'Cùng một người có nhiều hồ sơ trong cùng kỳ (trùng số định danh; trường: '
+            else 'Số định danh trùng với người khác trong cùng kỳ (trường: '
+        end || duplicate_schools || ')' as message_vi,
+        'trùng với ' || n_other_records::varchar || ' hồ sơ khác' as value,
+        school_code, school_year, period
+    from {{ ref('int_people__records') }}
+    where is_duplicate_id
+),
+
 unioned as (
     select * from current_issues
     union all by name
     select * from duplicate_files
+    union all by name
+    select * from rule_breaches
+    union all by name
+    select * from duplicate_ids
 ),
 
 final as (
     select
         md5(concat_ws('|',
-            source, source_file, file_sha256, coalesce(source_row::varchar, ''),
+            source, source_file, coalesce(file_sha256, ''), coalesce(source_row::varchar, ''),
             coalesce(field, ''), rule_id, coalesce(value, '')
         )) as issue_id,
         school_code,

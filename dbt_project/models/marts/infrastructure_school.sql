@@ -1,0 +1,81 @@
+with expected as (
+    select distinct school_code, school_level, district_code, school_year, period
+    from {{ ref('int_reporting__expected') }}
+    where report = 'emis_report'
+),
+
+emis as (
+    select
+        school_code, school_year, period,
+        max(value) filter (where indicator_code = '201') as students,
+        sum(value) filter (where indicator_code in ('213', '214', '215', '216', '217', '218', '219'))
+            as informatics_students,
+        max(value) filter (where indicator_code = '401') as classrooms,
+        max(value) filter (where indicator_code = '402') as classrooms_internet,
+        max(value) filter (where indicator_code = '403') as classrooms_projector,
+        max(value) filter (where indicator_code = '404') as smart_classrooms,
+        max(value) filter (where indicator_code = '406') as teaching_computers,
+        max(value) filter (where indicator_code = '408') as isp_count,
+        max(value) filter (where indicator_code = '409') as fibre,
+        max(value) filter (where indicator_code = '410') as e_library,
+        max(value) filter (where indicator_code = '501') as fee_collections,
+        max(value) filter (where indicator_code = '502') as cashless_collections,
+        max(value) filter (where indicator_code = '503') as applications,
+        max(value) filter (where indicator_code = '504') as online_applications
+    from {{ ref('int_emis__latest') }}
+    where value_column = 'total'
+    group by school_code, school_year, period
+),
+
+coverage as (
+    select * from {{ ref('int_exports__coverage') }}
+),
+
+computed as (
+    select
+        e.school_code,
+        e.school_year,
+        e.period,
+        e.school_level,
+        e.district_code,
+        case
+            when e.school_level = 'MN' or coalesce(m.teaching_computers, 0) = 0 then null
+            -- THPT has no grade rows in the report: all its pupils study Informatics
+            when e.school_level = 'THPT' then round(m.students / m.teaching_computers, 2)
+            else round(m.informatics_students / m.teaching_computers, 2)
+        end as students_per_computer,
+        round(100.0 * m.classrooms_internet / nullif(m.classrooms, 0), 2) as pct_classrooms_internet,
+        round(100.0 * m.classrooms_projector / nullif(m.classrooms, 0), 2) as pct_classrooms_projector,
+        m.smart_classrooms,
+        m.fibre = 1 as has_fibre,
+        m.isp_count,
+        m.e_library = 1 as has_e_library,
+        round(100.0 * c.active_staff_signature / nullif(c.active_staff, 0), 2)
+            as pct_teachers_digital_signature,
+        case when e.school_level <> 'MN'
+            then round(100.0 * c.active_students_transcript / nullif(c.active_students, 0), 2)
+        end as pct_students_digital_transcript,
+        round(100.0 * m.cashless_collections / nullif(m.fee_collections, 0), 2) as pct_cashless_fees,
+        round(100.0 * m.online_applications / nullif(m.applications, 0), 2) as pct_online_admission
+    from expected as e
+    left join emis as m
+        on m.school_code = e.school_code and m.school_year = e.school_year and m.period = e.period
+    left join coverage as c
+        on c.school_code = e.school_code and c.school_year = e.school_year and c.period = e.period
+),
+
+final as (
+    select
+        school_code, school_year, period, school_level, district_code, students_per_computer,
+        case
+            when students_per_computer is null then null
+            when school_level = 'THPT' then students_per_computer <= 1
+            else students_per_computer <= 2
+        end as meets_computer_ratio,
+        pct_classrooms_internet, pct_classrooms_projector, smart_classrooms, has_fibre,
+        isp_count, has_e_library, pct_teachers_digital_signature, pct_students_digital_transcript,
+        pct_cashless_fees, pct_online_admission
+    from computed
+)
+
+select * from final

@@ -1,0 +1,98 @@
+"""The consistency and plausibility rules of the statistical report, as data
+(`consistency_rules.csv`): the office adds a row, the dbt model
+`int_emis__rule_violations` evaluates it. Each `kind` is one way of checking:
+
+- `sum`: left = sum of right (codes), for each listed column;
+- `le`: left ≤ right; `column_le`: the column (female/ethnic) ≤ total, for every code;
+- `required`: every code the level must report in the period has a total;
+- `not_applicable`: no code outside the school's level;
+- `max_ratio`: left / right ≤ tolerance (e.g. pupils per class);
+- `change_period` / `change_year`: left against the start of the year / the previous year,
+  within ± tolerance;
+- `zscore`: the ratio left / right among schools of the same level, modified z-score
+  0.6745·(x − median)/MAD above tolerance (`informatics` = pupils of the Informatics grades),
+  with the MAD floored at `mad_floor` × median (groups of near-identical schools would
+  otherwise turn ordinary differences into outliers) and at least 5 schools in the group;
+- `match_export`: left against the active records of an export (`students`/`teachers`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.reference.vocab import SCHOOL_LEVELS
+
+COLUMNS = (
+    "rule_id",
+    "family",
+    "kind",
+    "left",
+    "right",
+    "columns",
+    "tolerance",
+    "levels",
+    "periods",
+    "severity",
+    "message_vi",
+    "mad_floor",
+)
+KINDS = (
+    "sum",
+    "le",
+    "column_le",
+    "required",
+    "not_applicable",
+    "max_ratio",
+    "change_period",
+    "change_year",
+    "zscore",
+    "match_export",
+)
+FAMILIES = ("within_report", "over_time", "across_schools", "across_sources")
+NEEDS_TOLERANCE = ("max_ratio", "change_period", "change_year", "zscore", "match_export")
+
+
+class RuleTableError(ValueError):
+    pass
+
+
+def load_consistency_rules(path: Path) -> pl.DataFrame:
+    origin = Path(path).name
+    try:
+        df = pl.read_csv(path, infer_schema=False)
+    except FileNotFoundError as exc:
+        raise RuleTableError(f"Không tìm thấy bảng quy tắc: {path}") from exc
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise RuleTableError(f"{origin}: thiếu cột {', '.join(missing)}")
+    df = df.select(COLUMNS)
+    for n, r in enumerate(df.iter_rows(named=True), start=2):
+        where = f"{origin}, dòng {n} (quy tắc {r['rule_id']})"
+        if not r["rule_id"] or not r["message_vi"]:
+            raise RuleTableError(f"{origin}, dòng {n}: rule_id và message_vi không được trống")
+        if r["kind"] not in KINDS:
+            raise RuleTableError(f"{where}: loại kiểm tra '{r['kind']}' không hợp lệ")
+        if r["family"] not in FAMILIES:
+            raise RuleTableError(f"{where}: nhóm '{r['family']}' không hợp lệ")
+        if r["severity"] not in ("error", "warning"):
+            raise RuleTableError(f"{where}: mức độ phải là error hoặc warning")
+        if r["kind"] in NEEDS_TOLERANCE:
+            try:
+                float(r["tolerance"])
+            except (TypeError, ValueError) as exc:
+                raise RuleTableError(f"{where}: cần ngưỡng (tolerance) bằng số") from exc
+        for lv in (r["levels"] or "").split():
+            if lv not in SCHOOL_LEVELS:
+                raise RuleTableError(f"{where}: cấp học '{lv}' không hợp lệ")
+        if set((r["columns"] or "").split()) - {"total", "female", "ethnic"}:
+            raise RuleTableError(f"{where}: cột phải là total, female hoặc ethnic")
+    if df["rule_id"].is_duplicated().any():
+        raise RuleTableError(f"{origin}: rule_id bị trùng")
+    return df.with_columns(
+        pl.col("tolerance").cast(pl.Float64, strict=False),
+        pl.col("mad_floor").cast(pl.Float64, strict=False),
+        pl.col("levels").fill_null(""),
+        pl.col("periods").fill_null(""),
+    )
