@@ -12,11 +12,13 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.landing import schools
 from pipelines.assets.reference import code_lists
-from pipelines.checks.gx_checks import gx_landing_schools
+from pipelines.checks.gx_checks import GX_CHECKS
 from pipelines.resources import CdsPaths
 from pipelines.settings import Settings
 from pipelines.validation.gx_suites import run_suite
 from tests.builders import write_registry
+
+gx_landing_schools = GX_CHECKS[0]  # the registry's suite
 
 
 @pytest.fixture()
@@ -98,3 +100,22 @@ def test_suite_reports_failing_rows_by_spreadsheet_row(landed) -> None:
     assert not outcome.success and outcome.severity == "error"
     (failure,) = outcome.failures
     assert failure.column == "district_code" and failure.rows == [int(df.loc[1, "_row"])]
+
+
+def test_students_suite_refuses_a_name_column() -> None:
+    import pandas as pd
+
+    from pipelines.ingest.landing import LINEAGE_SCHEMA
+    from pipelines.ingest.sources import SOURCES
+
+    columns = [*SOURCES["students"].landing_schema, *LINEAGE_SCHEMA]
+    row = {c: None for c in columns} | {
+        "student_code": "HS1", "school_code": "31000001", "period": "dau_nam", "is_active": True,
+        "person_key": "a" * 64, "_load_seq": 1,
+    }
+    params = {"school_codes": ["31000001"], "landing_columns": columns}
+    assert run_suite("landing_students", pd.DataFrame([row]), params).success
+    leaked = pd.DataFrame([row | {"full_name": "Nguyễn Văn An", "person_key": "031215001234"}])
+    outcome = run_suite("landing_students", leaked, params)
+    failed = {f.expectation for f in outcome.failures}
+    assert {"expect_table_columns_to_match_set", "expect_column_values_to_match_regex"} <= failed

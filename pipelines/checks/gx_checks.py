@@ -55,45 +55,56 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["landing", "schools"]),
-    name="gx_landing_schools",
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description="Great Expectations suite expectations/landing_schools.json on landing.schools.",
-)
-def gx_landing_schools(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as con:
-        df = con.sql("select * from landing.schools").df()
-    return _result(run_suite("landing_schools", df))
+def _known(con, sql: str) -> list[str]:
+    """Known values from the warehouse; none when the table is not loaded (yet)."""
+    import duckdb as _duckdb
+
+    try:
+        return [r[0] for r in con.execute(sql).fetchall()]
+    except _duckdb.CatalogException:
+        return []
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["landing", "cds_assessment"]),
-    name="gx_landing_cds_assessment",
-    blocking=True,
-    pool=DUCKDB_POOL,
-    description=(
-        "Great Expectations suite expectations/landing_cds_assessment.json on "
-        "landing.cds_assessment; known school and indicator codes come from the registry and "
-        "the loaded index."
-    ),
-)
-def gx_landing_cds_assessment(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as con:
-        df = con.sql("select * from landing.cds_assessment").df()
-        schools = [
-            r[0] for r in con.execute("select distinct school_code from landing.schools").fetchall()
-        ]
-        codes = [
-            r[0]
-            for r in con.execute(
-                "select indicator_code from reference.cds_index_indicators"
-            ).fetchall()
-        ]
-    return _result(
-        run_suite("landing_cds_assessment", df, {"school_codes": schools, "indicator_codes": codes})
+def _parameters(con, source: str) -> dict:
+    """Run-time values the suites compare with: registry, code lists, declared columns."""
+    from pipelines.ingest.landing import LINEAGE_SCHEMA
+    from pipelines.ingest.sources import SOURCES
+
+    return {
+        "school_codes": _known(con, "select distinct school_code from landing.schools"),
+        "indicator_codes": _known(con, "select indicator_code from reference.cds_index_indicators"),
+        "emis_codes": _known(con, "select code from reference.emis_indicators"),
+        "landing_columns": [*SOURCES[source].landing_schema, *LINEAGE_SCHEMA],
+    }
+
+
+def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
+    """A blocking asset check running expectations/landing_<source>.json on landing.<source>."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["landing", source]),
+        name=f"gx_landing_{source}",
+        blocking=True,
+        pool=DUCKDB_POOL,
+        description=f"Great Expectations suite expectations/landing_{source}.json on {blurb}.",
     )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            df = con.sql(f"select * from landing.{source}").df()
+            parameters = _parameters(con, source)
+        return _result(run_suite(f"landing_{source}", df, parameters))
+
+    return _check
 
 
-GX_CHECKS = [gx_landing_schools, gx_landing_cds_assessment]
+GX_CHECKS = [
+    gx_check("schools", "landing.schools"),
+    gx_check(
+        "cds_assessment",
+        "landing.cds_assessment (known school and indicator codes from "
+        "the registry and the loaded index)",
+    ),
+    gx_check("emis_report", "landing.emis_report (codes from the EMIS code list)"),
+    gx_check("students", "landing.students (pseudonymised: only declared columns, HMAC keys)"),
+    gx_check("teachers", "landing.teachers (pseudonymised: only declared columns, HMAC keys)"),
+]
