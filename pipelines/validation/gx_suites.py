@@ -118,7 +118,7 @@ def run_suite(
         idx = res.get("unexpected_index_list") or []
         rows: list[int] = []
         if "_row" in df.columns and idx and all(isinstance(i, int) for i in idx):
-            rows = [int(v) for v in df["_row"].iloc[idx[:20]].tolist()]
+            rows = [int(v) for v in df["_row"].iloc[idx[:20]].tolist() if pd.notna(v)]
         error = (r.exception_info or {}).get("exception_message") if r.exception_info else None
         failures.append(
             Failure(
