@@ -110,8 +110,12 @@ def test_students_suite_refuses_a_name_column() -> None:
 
     columns = [*SOURCES["students"].landing_schema, *LINEAGE_SCHEMA]
     row = {c: None for c in columns} | {
-        "student_code": "HS1", "school_code": "31000001", "period": "dau_nam", "is_active": True,
-        "person_key": "a" * 64, "_load_seq": 1,
+        "student_code": "HS1",
+        "school_code": "31000001",
+        "period": "dau_nam",
+        "is_active": True,
+        "person_key": "a" * 64,
+        "_load_seq": 1,
     }
     params = {"school_codes": ["31000001"], "landing_columns": columns}
     assert run_suite("landing_students", pd.DataFrame([row]), params).success

@@ -130,8 +130,16 @@ EXPECTED_RULE.update(
         "emis_female_above_total": ("rule_violation", "female_le_total"),
         "emis_grade_missing": ("rule_violation", "required_code_reported"),
         "id_duplicate_across_schools": ("row_warning", "id_shared_by_people"),
+        "emis_students_inflated": ("rule_violation", "students_vs_previous_year"),
+        "emis_computers_outlier": ("rule_violation", "pupils_per_computer_outlier"),
     }
 )
+RULE_FAMILIES = {  # one rule of each family of issue 4, all must fire on the sample
+    "within_report": "students_add_up",
+    "over_time": "students_vs_previous_year",
+    "across_schools": "pupils_per_computer_outlier",
+    "across_sources": "students_report_vs_export",
+}
 
 
 def test_every_manifest_fault_is_an_issue_at_its_cell(sample: dict) -> None:
@@ -188,3 +196,17 @@ def test_second_run_changes_nothing(sample: dict) -> None:
         sample["warehouse"], "select source_file from audit.ingest_files where status = 'accepted'"
     )
     assert sorted(r[0] for r in accepted) == sorted(ingested - rejected)
+
+
+def test_sample_shows_every_rule_family_and_status(sample: dict) -> None:
+    db = sample["analytics"]
+    fired = {r[0] for r in query(db, "select distinct rule_id from marts.data_quality_issues")}
+    assert set(RULE_FAMILIES.values()) <= fired
+    statuses = dict(query(db, "select status, count(*) from marts.reporting_status group by 1"))
+    assert statuses.keys() == {"on_time", "late", "missing"}
+    bands = {r[0] for r in query(db, "select distinct band from marts.data_completeness_school")}
+    assert bands == {"green", "amber", "red"}
+    assert (
+        query(db, "select count(*) from marts.follow_up_list where item = 'missing_report'")[0][0]
+        > 0
+    )

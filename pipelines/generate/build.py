@@ -103,6 +103,8 @@ FAULT_KINDS: dict[str, str] = {
     "emis_breakdown_mismatch": "emis_report",
     "emis_female_above_total": "emis_report",
     "emis_grade_missing": "emis_report",
+    "emis_students_inflated": "emis_report",
+    "emis_computers_outlier": "emis_report",
     "id_wrong_length": "students",
     "id_unknown_province": "students",
     "id_gender_century_mismatch": "students",
@@ -282,6 +284,14 @@ def _plan(
     for kind in sorted(opts.faults):
         source = FAULT_KINDS[kind]
         candidates = [s for s in free if s.fault is None and (source == "*" or s.source == source)]
+        if kind == "emis_students_inflated":  # needs last year's start-of-year report
+            candidates = [
+                s
+                for s in candidates
+                if s.period == "dau_nam" and any(_is_last_year(o, s) for o in free)
+            ]
+        if kind == "emis_computers_outlier":  # among primary/lower-secondary peers
+            candidates = [s for s in candidates if s.school.level in ("TH", "THCS")]
         if kind == "id_duplicate_across_schools":  # needs a partner school of the same level
             candidates = [s for s in candidates if any(_is_partner(o, s) for o in free)]
         if source == "*":  # a broken file of every source, once each
@@ -296,6 +306,18 @@ def _plan(
             if kind == "corrupt_workbook" and not spec.path.endswith(".xlsx"):
                 spec.path = spec.path.rsplit(".", 1)[0] + ".xlsx"
     return specs
+
+
+def _is_last_year(other: FileSpec, spec: FileSpec) -> bool:
+    """The same school's clean start-of-year report of the year before."""
+    start = int(spec.year[:4])
+    return (
+        other.source == spec.source
+        and other.school.code == spec.school.code
+        and other.period == "dau_nam"
+        and other.fault is None
+        and other.year == f"{start - 1}-{start}"
+    )
 
 
 def _is_partner(other: FileSpec, spec: FileSpec) -> bool:
@@ -468,6 +490,19 @@ class _Injector:
                     "changed_code": rows[i][0],
                 }
                 return True
+            if kind == "emis_students_inflated":
+                # every pupil row × 1.5: the report adds up, but not with last year or the export
+                pupil_codes = {"201", "220", "221", *(f"21{g}" for g in range(1, 10))}
+                for r in rows:
+                    if r[0] in pupil_codes:
+                        r[2:5] = [None if v is None else round(v * 1.5) for v in r[2:5]]
+                t = code_of["201"]
+                self.where = {"data_row": t, "column": "Tổng số", "value": str(rows[t][2])}
+                return True
+            if kind == "emis_computers_outlier":
+                if "406" not in code_of:
+                    return False
+                return self._set(code_of["406"], "Tổng số", 1)
             if kind == "emis_grade_missing":
                 parts = [c for c in ("211", "213", "215", "216", "218", "221") if c in code_of]
                 if not parts:

@@ -162,7 +162,7 @@ ratio_values as (
     -- the ratio each zscore rule compares, per report (`informatics` = grades 3–9)
     select
         ar.rule_id, ar.load_seq, ar.school_year, ar.period, ar.school_level, ar.left_code,
-        ar.tolerance,
+        ar.right_code, ar.tolerance,
         case when ar.left_code = 'informatics' then inf.value else lhs.value end
             / nullif(rhs.value, 0) as x
     from applicable_rules as ar
@@ -198,9 +198,8 @@ ratio_mad as (
 ),
 
 zscore_breaches as (
-    select v.rule_id, v.load_seq,
-           case when v.left_code = 'informatics' then '201' else v.left_code end as code,
-           'total' as value_column,
+    -- reported at the denominator (classes, teachers, computers): the school's own resource
+    select v.rule_id, v.load_seq, v.right_code as code, 'total' as value_column,
            'x = ' || round(v.x, 1)::varchar || ', z = '
                || round(0.6745 * (v.x - m.med) / m.mad, 1)::varchar as detail
     from ratio_values as v
