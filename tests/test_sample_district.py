@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +214,19 @@ def test_sample_shows_every_rule_family_and_status(sample: dict) -> None:
         query(db, "select count(*) from marts.follow_up_list where item = 'missing_report'")[0][0]
         > 0
     )
+
+
+def test_dbt_unit_tests_of_the_formulas(sample: dict) -> None:
+    """The YAML unit tests (dbt_project/models/**/_*unit_tests.yml): formulas on hand-built rows."""
+    dbt = Path(sys.executable).with_name("dbt")
+    env = {**os.environ, "CDS_WAREHOUSE_DIR": str(sample["warehouse"].parent)}
+    result = subprocess.run(
+        [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", "."],
+        cwd=PROJECT_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=2" in result.stdout and "ERROR=0" in result.stdout
