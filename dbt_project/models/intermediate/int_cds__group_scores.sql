@@ -14,12 +14,12 @@ group_totals as (
         school_year,
         index_id,
         group_code,
-        round(sum(coalesce(self_points, 0)), 2) as self_score,
-        round(sum(coalesce(verified_points, 0)), 2) as verified_score,
+        round(sum(coalesce(self_points, 0)::decimal(18, 6))::double, 2) as self_score,
+        round(sum(coalesce(verified_points, 0)::decimal(18, 6))::double, 2) as verified_score,
         coalesce(bool_and(self_met) filter (where rule = 'mandatory'), true) as self_mandatory_met,
         coalesce(bool_and(verified_met) filter (where rule = 'mandatory'), true)
             as verified_mandatory_met,
-        round(sum(coalesce(verified_points, 0)) filter (where provenance = 'assumed'), 2)
+        round((sum(coalesce(verified_points, 0)::decimal(18, 6)) filter (where provenance = 'assumed'))::double, 2)
             as verified_points_on_assumed_items,
         count(*) filter (where provenance = 'assumed') as n_assumed_items
     from scores

@@ -50,8 +50,8 @@ aggregated as (
         count(*) filter (where verified_level = 1) as n_level1,
         count(*) filter (where verified_level = 2) as n_level2,
         count(*) filter (where verified_level = 3) as n_level3,
-        round(avg(group1_verified_score), 2) as avg_group1_verified,
-        round(avg(group2_verified_score), 2) as avg_group2_verified
+        round(avg(group1_verified_score::decimal(18, 4)), 2)::double as avg_group1_verified,
+        round(avg(group2_verified_score::decimal(18, 4)), 2)::double as avg_group2_verified
     from with_results
     group by grouping sets (
         (district_code, school_year, index_id, school_level),

@@ -9,8 +9,8 @@ aggregated as (
         period,
         count(*) as n_schools_expected,
         round(100.0 * sum(n_received) / sum(n_expected), 2) as reporting_rate,
-        round(avg(on_time_rate), 2) as on_time_rate,
-        round(avg(completeness_score), 2) as avg_completeness_score,
+        round(avg(on_time_rate::decimal(18, 4)), 2)::double as on_time_rate,
+        round(avg(completeness_score::decimal(18, 4)), 2)::double as avg_completeness_score,
         count(*) filter (where band = 'green') as n_green,
         count(*) filter (where band = 'amber') as n_amber,
         count(*) filter (where band = 'red') as n_red

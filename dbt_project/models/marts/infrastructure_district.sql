@@ -19,8 +19,8 @@ aggregated as (
         round(100.0 * count(*) filter (where pct_teachers_digital_signature >= 100)
               / nullif(count(pct_teachers_digital_signature), 0), 2)
             as pct_schools_all_staff_signature,
-        round(avg(pct_teachers_digital_signature), 2) as avg_pct_staff_signature,
-        round(avg(pct_students_digital_transcript), 2) as avg_pct_students_digital_transcript
+        round(avg(pct_teachers_digital_signature::decimal(18, 4)), 2)::double as avg_pct_staff_signature,
+        round(avg(pct_students_digital_transcript::decimal(18, 4)), 2)::double as avg_pct_students_digital_transcript
     from schools
     group by district_code, school_year, period
 )
