@@ -7,24 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.generate.build import COLUMNS
 from pipelines.generate.writers import Layout, write_table
 from tests.builders import cds_run, write_registry
 from tests.conftest import query_dicts
 
-STUDENT_COLUMNS = [
-    "Mã học sinh",
-    "Họ và tên",
-    "Ngày sinh",
-    "Giới tính",
-    "Dân tộc",
-    "Khối",
-    "Lớp",
-    "Trạng thái",
-    "Số định danh cá nhân",
-    "Học bạ số",
-    "KQHT HK1",
-    "KQHT HK2",
-]
+STUDENT_COLUMNS = COLUMNS["students"]
 STAFF_COLUMNS = [
     "Mã cán bộ",
     "Họ và tên",

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from pipelines.assets.landing import schools
+from pipelines.assets.landing import LANDING_ASSETS
 from pipelines.assets.reference import code_lists
 from pipelines.checks.gx_checks import GX_CHECKS
 from pipelines.resources import CdsPaths
@@ -19,6 +19,7 @@ from pipelines.validation.gx_suites import run_suite
 from tests.builders import write_registry
 
 gx_landing_schools = GX_CHECKS[0]  # the registry's suite
+schools = LANDING_ASSETS[0]
 
 
 @pytest.fixture()

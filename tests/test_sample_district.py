@@ -11,24 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, cds_run
 from tests.conftest import query, query_dicts
 
 INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers"}
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
-MARTS = {
-    "dim_school",
-    "cds_indicator_scores",
-    "cds_maturity_school",
-    "cds_maturity_district",
-    "reporting_status",
-    "data_completeness_school",
-    "data_completeness_district",
-    "infrastructure_school",
-    "infrastructure_district",
-    "data_quality_issues",
-    "follow_up_list",
-}
+MARTS = set(PUBLISHED_MARTS)
 
 
 @pytest.fixture(scope="module")

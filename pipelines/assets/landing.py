@@ -62,99 +62,65 @@ def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
     }
 
 
-@dg.asset(
-    key=["landing", "schools"],
-    group_name="landing",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    deps=[["reference", "code_lists"]],
-    description=(
+def landing_asset(source: str, deps: list[list[str]], description: str) -> dg.AssetsDefinition:
+    """The landing asset of one raw source: new files read, judged and loaded."""
+
+    @dg.asset(
+        key=["landing", source],
+        group_name="landing",
+        owners=[OWNER],
+        pool=DUCKDB_POOL,
+        kinds={"python", "duckdb"},
+        deps=deps,
+        description=description,
+    )
+    def _landing(
+        context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
+    ) -> dg.MaterializeResult:
+        return run_ingest(context, source, paths, duckdb)
+
+    return _landing
+
+
+REGISTRY = ["landing", "schools"]
+CODE_LISTS = ["reference", "code_lists"]
+
+LANDING_ASSETS = [
+    landing_asset(
+        "schools",
+        [CODE_LISTS],
         "School registry (danh mục trường) from raw/schools/: one row per school per registry "
         "file, typed, with lineage (_source_file, _file_sha256, _sheet, _row, _loaded_at). "
-        "Bad rows are quarantined with their reason; unreadable files are rejected whole."
+        "Bad rows are quarantined with their reason; unreadable files are rejected whole.",
     ),
-)
-def schools(
-    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    return run_ingest(context, "schools", paths, duckdb)
-
-
-@dg.asset(
-    key=["landing", "cds_assessment"],
-    group_name="landing",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    deps=[["landing", "schools"], ["reference", "cds_index"], ["reference", "code_lists"]],
-    description=(
-        "CĐS self-assessments (phiếu tự đánh giá, QĐ 4725) from raw/cds_assessment/: one row per "
-        "indicator per submitted file, every version kept. A file naming an unknown school, "
+    landing_asset(
+        "cds_assessment",
+        [REGISTRY, ["reference", "cds_index"], CODE_LISTS],
+        "CĐS self-assessments (phiếu tự đánh giá, QĐ 4725) from raw/cds_assessment/: one row "
+        "per indicator per submitted file, every version kept. A file naming an unknown school, "
         "lacking Mã trường/Năm học or a required column, or of a level outside the index is "
-        "rejected; rows with unknown codes or invalid scores are quarantined."
+        "rejected; rows with unknown codes or invalid scores are quarantined.",
     ),
-)
-def cds_assessment(
-    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    return run_ingest(context, "cds_assessment", paths, duckdb)
-
-
-@dg.asset(
-    key=["landing", "emis_report"],
-    group_name="landing",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    deps=[["landing", "schools"], ["reference", "emis_indicators"], ["reference", "code_lists"]],
-    description=(
-        "Periodic statistical reports (báo cáo thống kê, đầu năm/cuối năm) from raw/emis_report/: "
-        "one row per indicator code per submitted file, every version kept, blank kept apart "
-        "from 0. Unknown codes and non-numeric or negative counts are quarantined."
+    landing_asset(
+        "emis_report",
+        [REGISTRY, ["reference", "emis_indicators"], CODE_LISTS],
+        "Periodic statistical reports (báo cáo thống kê, đầu năm/cuối năm) from "
+        "raw/emis_report/: one row per indicator code per submitted file, every version kept, "
+        "blank kept apart from 0. Unknown codes and non-numeric or negative counts are "
+        "quarantined.",
     ),
-)
-def emis_report(
-    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    return run_ingest(context, "emis_report", paths, duckdb)
-
-
-@dg.asset(
-    key=["landing", "students"],
-    group_name="landing",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    deps=[["landing", "schools"], ["reference", "code_lists"]],
-    description=(
-        "Student exports of the sector database (CSDL ngành) from raw/students/, pseudonymised at "
-        "the door: no name and no clear personal ID is stored, only person_key (HMAC of the ID "
-        "with the deployment secret), the ID rule broken if any, and the record's attributes."
+    landing_asset(
+        "students",
+        [REGISTRY, CODE_LISTS],
+        "Student exports of the sector database (CSDL ngành) from raw/students/, pseudonymised "
+        "at the door: no name and no clear personal ID is stored, only person_key (HMAC of the "
+        "ID with the deployment secret), the ID rule broken if any, and the record's attributes.",
     ),
-)
-def students(
-    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    return run_ingest(context, "students", paths, duckdb)
-
-
-@dg.asset(
-    key=["landing", "teachers"],
-    group_name="landing",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    deps=[["landing", "schools"], ["reference", "code_lists"]],
-    description=(
-        "Staff exports of the sector database from raw/teachers/, pseudonymised like the student "
-        "exports: positions, standards, digital signatures, training accounts, person_key."
+    landing_asset(
+        "teachers",
+        [REGISTRY, CODE_LISTS],
+        "Staff exports of the sector database from raw/teachers/, pseudonymised like the "
+        "student exports: positions, standards, digital signatures, training accounts, "
+        "person_key.",
     ),
-)
-def teachers(
-    context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    return run_ingest(context, "teachers", paths, duckdb)
-
-
-LANDING_ASSETS = [schools, cds_assessment, emis_report, students, teachers]
+]
