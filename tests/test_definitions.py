@@ -50,3 +50,30 @@ def test_dagster_yaml_gives_one_writer(tmp_path, monkeypatch) -> None:
         assert config.pool_config.default_pool_limit == 1
     finally:
         instance.dispose()
+
+
+def test_publish_shows_follow_up_and_bands_as_metadata(tmp_path, monkeypatch) -> None:
+    """The UI's view of a run: the published asset carries the follow-up list and the bands."""
+    import shutil
+
+    for key in ("CDS_RAW_DIR", "CDS_WAREHOUSE_DIR"):  # build_definitions sets them: restore
+        monkeypatch.setenv(key, "")
+
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import FULL_PIPELINE, build_definitions
+    from pipelines.settings import PROJECT_ROOT, Settings
+
+    raw = tmp_path / "raw"
+    shutil.copytree(PROJECT_ROOT / "raw" / "schools", raw / "schools")
+    shutil.copytree(PROJECT_ROOT / "raw" / "emis_report", raw / "emis_report")
+    defs = build_definitions(Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh"))
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def(FULL_PIPELINE).execute_in_process(instance=instance)
+    assert result.success
+    (event,) = [e for e in result.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey(["publish", "analytics_db"])]
+    metadata = event.materialization.metadata
+    assert metadata["follow_up_items"].value > 0
+    assert "Chưa nộp" in metadata["follow_up_list"].value  # the exports were not sent
+    assert "| năm_học |" in metadata["completeness_bands"].value

@@ -49,6 +49,20 @@ def analytics_db(
             "pct_level2_plus as tỉ_lệ_mức_2_trở_lên from marts.cds_maturity_district "
             "order by district_code, school_year, level"
         ).pl()
+        bands = con.sql(
+            "select school_year as năm_học, period as kỳ, n_schools_expected as số_trường, "
+            "reporting_rate as tỉ_lệ_nộp, on_time_rate as tỉ_lệ_đúng_hạn, "
+            "avg_completeness_score as điểm_đầy_đủ_tb, n_green as xanh, n_amber as vàng, "
+            "n_red as đỏ from marts.data_completeness_district "
+            "order by district_code, school_year, period"
+        ).pl()
+        follow_up = con.sql(
+            "select priority as ưu_tiên, school_name as trường, source as nguồn, "
+            "school_year as năm_học, period as kỳ, message_vi as việc_cần_làm, "
+            'source_file as tệp, "row" as dòng from marts.follow_up_list '
+            "order by priority limit 30"
+        ).pl()
+        n_follow_up = con.execute("select count(*) from marts.follow_up_list").fetchone()[0]
     context.log.info(f"Đã xuất bản {target}")
     return dg.MaterializeResult(
         metadata={
@@ -57,5 +71,8 @@ def analytics_db(
                 pl.DataFrame({"bảng": list(counts), "số dòng": list(counts.values())})
             ),
             "cds_levels_by_district": markdown_table(levels),
+            "completeness_bands": markdown_table(bands),
+            "follow_up_items": n_follow_up,
+            "follow_up_list": markdown_table(follow_up, limit=30),
         }
     )
