@@ -71,8 +71,11 @@ def test_publish_shows_follow_up_and_bands_as_metadata(tmp_path, monkeypatch) ->
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def(FULL_PIPELINE).execute_in_process(instance=instance)
     assert result.success
-    (event,) = [e for e in result.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey(["publish", "analytics_db"])]
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["publish", "analytics_db"])
+    ]
     metadata = event.materialization.metadata
     assert metadata["follow_up_items"].value > 0
     assert "Chưa nộp" in metadata["follow_up_list"].value  # the exports were not sent

@@ -19,9 +19,6 @@ reports as (
     inner join {{ ref('stg_audit__ingest_files') }} as f on f.load_seq = rc.load_seq
 ),
 
-code_list as (
-    select * from {{ ref('stg_reference__emis_indicators') }}
-),
 
 column_labels as (
     select * from (values ('total', 'Tổng số'), ('female', 'Nữ'), ('ethnic', 'Dân tộc'))
