@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest.pseudonym import load_pseudonymizer
-from pipelines.ingest.runner import evaluate_file, file_sha256, list_source_files
+from pipelines.ingest.runner import (
+    evaluate_file,
+    file_sha256,
+    list_source_files,
+    load_ingest_context,
+)
 from pipelines.ingest.sources import SOURCES, IngestContext, Source
 from pipelines.ingest.workbook import FileRejected, read_table
-from pipelines.reference.cds_index import load_index
-from pipelines.reference.code_lists import load_code_lists
-from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.settings import Settings
 
 
@@ -43,23 +45,8 @@ def _registry(settings: Settings, ctx: IngestContext) -> pl.DataFrame | None:
 def check_files(
     paths: list[Path], settings: Settings, source_name: str | None, echo: Callable[[str], None]
 ) -> bool:
-    codes = load_code_lists(settings.reference_file("code_lists.csv"))
-    index = load_index(settings.reference_file("cds_index.yaml"))
-    emis_codes = load_emis_codes(settings.reference_file("emis_indicators.csv"))
-    bare = IngestContext(
-        codes=codes,
-        index=index,
-        registry=None,
-        emis_codes=emis_codes,
-        pseudonymizer=load_pseudonymizer(),
-    )
-    ctx = IngestContext(
-        codes=codes,
-        index=index,
-        registry=_registry(settings, bare),
-        emis_codes=emis_codes,
-        pseudonymizer=bare.pseudonymizer,
-    )
+    bare = load_ingest_context(settings, registry=None, personal=True)
+    ctx = replace(bare, registry=_registry(settings, bare))
     if ctx.registry is None:
         echo(
             f"(Không có danh mục trường trong {settings.raw_dir / 'schools'}: "

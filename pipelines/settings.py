@@ -15,13 +15,6 @@ SHIPPED_REFERENCE = PROJECT_ROOT / "reference"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
-REFERENCE_FILES = (
-    "cds_index.yaml",
-    "reporting_calendar.csv",
-    "code_lists.csv",
-    "emis_indicators.csv",
-)
-
 
 @dataclass(frozen=True)
 class Settings:

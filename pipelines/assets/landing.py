@@ -7,12 +7,13 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
-from pipelines.ingest.pseudonym import load_pseudonymizer
-from pipelines.ingest.runner import IngestSummary, current_registry, ingest_source
-from pipelines.ingest.sources import SOURCES, IngestContext
-from pipelines.reference.cds_index import load_index
-from pipelines.reference.code_lists import load_code_lists
-from pipelines.reference.emis_codes import load_emis_codes
+from pipelines.ingest.runner import (
+    IngestSummary,
+    current_registry,
+    ingest_source,
+    load_ingest_context,
+)
+from pipelines.ingest.sources import SOURCES
 from pipelines.resources import CdsPaths
 
 
@@ -21,17 +22,9 @@ def run_ingest(
 ) -> dg.MaterializeResult:
     settings = paths.settings
     source = SOURCES[source_name]
-    codes = load_code_lists(settings.reference_file("code_lists.csv"))
-    index = load_index(settings.reference_file("cds_index.yaml"))
-    emis_codes = load_emis_codes(settings.reference_file("emis_indicators.csv"))
-    pseudonymizer = load_pseudonymizer() if source.personal else None
     with duckdb.get_connection() as con:
-        ctx = IngestContext(
-            codes=codes,
-            index=index,
-            registry=current_registry(con),
-            emis_codes=emis_codes,
-            pseudonymizer=pseudonymizer,
+        ctx = load_ingest_context(
+            settings, registry=current_registry(con), personal=source.personal
         )
         summary = ingest_source(con, source, settings.raw_dir, ctx, loaded_at=datetime.now())
         total = con.execute(f"select count(*) from landing.{source_name}").fetchone()[0]

@@ -1,5 +1,8 @@
 """Reference data as assets: validated on load, written to the `reference` schema."""
 
+from collections.abc import Callable
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -11,7 +14,7 @@ from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
-from pipelines.reference.store import replace_table, store_calendar, store_index
+from pipelines.reference.store import replace_table, store_index
 from pipelines.resources import CdsPaths
 
 INDEX_TABLES = {
@@ -77,103 +80,69 @@ def cds_index(context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDB
         )
 
 
-@dg.asset(
-    key=["reference", "reporting_calendar"],
-    group_name="reference",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    description=(
-        "The reporting calendar (reporting_calendar.csv): which report is due from which school "
-        "levels, for which school year and period, by when (due_school) and when the district "
-        "must send it on (due_district). Timeliness and schedules are computed from it."
-    ),
-)
-def reporting_calendar(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    path = paths.settings.reference_file("reporting_calendar.csv")
-    calendar = load_calendar(path)
-    with duckdb.get_connection() as con:
-        n = store_calendar(con, calendar)
-    return dg.MaterializeResult(
-        metadata={
-            "file": dg.MetadataValue.path(str(path)),
-            "dagster/row_count": n,
-            "calendar": markdown_table(calendar.with_columns(pl.col(pl.Date).cast(pl.String))),
-        }
+def reference_table(
+    table: str,
+    filename: str,
+    load: Callable[[Path], pl.DataFrame],
+    description: str,
+    preview: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> dg.AssetsDefinition:
+    """The asset of a reference file that is one table: validated on load (a broken file
+    stops the run with a message naming the line), then written to reference.<table>."""
+
+    @dg.asset(
+        key=["reference", table],
+        group_name="reference",
+        owners=[OWNER],
+        pool=DUCKDB_POOL,
+        kinds={"python", "duckdb"},
+        description=description,
     )
+    def _reference(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        path = paths.settings.reference_file(filename)
+        frame = load(path)
+        with duckdb.get_connection() as con:
+            n = replace_table(con, table, frame)
+        metadata = {"file": dg.MetadataValue.path(str(path)), "dagster/row_count": n}
+        if preview is not None:
+            metadata["preview"] = markdown_table(preview(frame), limit=100)
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _reference
 
 
-@dg.asset(
-    key=["reference", "code_lists"],
-    group_name="reference",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    description=(
-        "Code lists (code_lists.csv): the labels schools write for levels, ownership, statuses, "
-        "periods and yes/no answers, mapped to the contract's codes."
-    ),
+reporting_calendar = reference_table(
+    "reporting_calendar",
+    "reporting_calendar.csv",
+    load_calendar,
+    "The reporting calendar (reporting_calendar.csv): which report is due from which school "
+    "levels, for which school year and period, by when (due_school) and when the district "
+    "must send it on (due_district). Timeliness and schedules are computed from it.",
+    preview=lambda f: f.with_columns(pl.col(pl.Date).cast(pl.String)),
 )
-def code_lists(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    path = paths.settings.reference_file("code_lists.csv")
-    load_code_lists(path)  # validates
-    df = pl.read_csv(path, infer_schema=False)
-    with duckdb.get_connection() as con:
-        n = replace_table(con, "code_lists", df)
-    return dg.MaterializeResult(
-        metadata={"file": dg.MetadataValue.path(str(path)), "dagster/row_count": n}
-    )
-
-
-@dg.asset(
-    key=["reference", "emis_indicators"],
-    group_name="reference",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    description=(
-        "The statistical report's indicator codes (emis_indicators.csv, contract §2.3): which "
-        "school levels and periods must report each code, which carry female/ethnic columns."
-    ),
+code_lists = reference_table(
+    "code_lists",
+    "code_lists.csv",
+    lambda path: load_code_lists(path).frame,
+    "Code lists (code_lists.csv): the labels schools write for levels, ownership, statuses, "
+    "periods and yes/no answers, mapped to the contract's codes.",
 )
-def emis_indicators(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    path = paths.settings.reference_file("emis_indicators.csv")
-    codes = load_emis_codes(path)
-    with duckdb.get_connection() as con:
-        n = replace_table(con, "emis_indicators", codes)
-    return dg.MaterializeResult(
-        metadata={
-            "file": dg.MetadataValue.path(str(path)),
-            "dagster/row_count": n,
-            "codes": markdown_table(codes.select("code", "label", "levels", "periods"), limit=60),
-        }
-    )
-
-
-@dg.asset(
-    key=["reference", "consistency_rules"],
-    group_name="reference",
-    owners=[OWNER],
-    pool=DUCKDB_POOL,
-    kinds={"python", "duckdb"},
-    description=(
-        "Consistency and plausibility rules of the statistical report (consistency_rules.csv): "
-        "one row per rule with its id, family, kind of check, codes, tolerance, severity and "
-        "Vietnamese message. The office adds rules here; dbt evaluates every row."
-    ),
+emis_indicators = reference_table(
+    "emis_indicators",
+    "emis_indicators.csv",
+    load_emis_codes,
+    "The statistical report's indicator codes (emis_indicators.csv, contract §2.3): which "
+    "school levels and periods must report each code, which carry female/ethnic columns.",
+    preview=lambda f: f.select("code", "label", "levels", "periods"),
 )
-def consistency_rules(paths: CdsPaths, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    path = paths.settings.reference_file("consistency_rules.csv")
-    rules = load_consistency_rules(path)
-    with duckdb.get_connection() as con:
-        n = replace_table(con, "consistency_rules", rules)
-    return dg.MaterializeResult(
-        metadata={
-            "file": dg.MetadataValue.path(str(path)),
-            "dagster/row_count": n,
-            "rules": markdown_table(rules.select("rule_id", "family", "kind", "message_vi")),
-        }
-    )
-
+consistency_rules = reference_table(
+    "consistency_rules",
+    "consistency_rules.csv",
+    load_consistency_rules,
+    "Consistency and plausibility rules of the statistical report (consistency_rules.csv): "
+    "one row per rule with its id, family, kind of check, codes, tolerance, severity and "
+    "Vietnamese message. The office adds rules here; dbt evaluates every row.",
+    preview=lambda f: f.select("rule_id", "family", "kind", "message_vi"),
+)
 
 REFERENCE_ASSETS = [cds_index, reporting_calendar, code_lists, emis_indicators, consistency_rules]

@@ -19,9 +19,14 @@ from pipelines.ingest.landing import (
     recorded_duplicates,
     write_outcome,
 )
+from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
 from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.reference.cds_index import load_index
+from pipelines.reference.code_lists import load_code_lists
+from pipelines.reference.emis_codes import load_emis_codes
+from pipelines.settings import Settings
 
 # Lock files and editor droppings that sit next to real files in a shared folder.
 _IGNORED_PREFIXES = ("~$", ".~lock", ".")
@@ -228,6 +233,20 @@ def ingest_source(
             done[sha] = rel
         summary.outcomes.append(outcome)
     return summary
+
+
+def load_ingest_context(
+    settings: Settings, *, registry: pl.DataFrame | None, personal: bool
+) -> IngestContext:
+    """The reference data a source's rules consult, loaded and validated from `settings`;
+    the pseudonymizer only where personal data is read."""
+    return IngestContext(
+        codes=load_code_lists(settings.reference_file("code_lists.csv")),
+        index=load_index(settings.reference_file("cds_index.yaml")),
+        registry=registry,
+        emis_codes=load_emis_codes(settings.reference_file("emis_indicators.csv")),
+        pseudonymizer=load_pseudonymizer() if personal else None,
+    )
 
 
 def current_registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

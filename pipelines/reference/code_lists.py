@@ -38,6 +38,7 @@ class CodeLists:
         missing = {"list", "label", "code"} - set(df.columns)
         if missing:
             raise CodeListError(f"{origin}: thiếu cột {', '.join(sorted(missing))}")
+        self.frame = df  # as read, for the reference.code_lists table
         self._maps: dict[str, dict[str, str]] = {}
         self._active: dict[str, set[str]] = {}
         if "active" in df.columns:

@@ -29,7 +29,3 @@ def store_index(con: duckdb.DuckDBPyConnection, index: CdsIndex) -> dict[str, in
         con.execute("rollback")
         raise
     return counts
-
-
-def store_calendar(con: duckdb.DuckDBPyConnection, calendar: pl.DataFrame) -> int:
-    return replace_table(con, "reporting_calendar", calendar)

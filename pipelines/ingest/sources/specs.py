@@ -1,8 +1,8 @@
 """Column definitions of the report sources (contract §2.3–2.5).
 
-The registry and the CĐS self-assessment keep their spec beside their rules; these are the
-statistical report and the sector-database exports, read by the generator's tests now and
-by their ingestion (issues 4 and 5).
+The registry and the CĐS self-assessment keep their spec beside their rules; these three
+are shared: their ingestion (emis_report.py, students.py, teachers.py), the generator's
+tests and the personal-data scan read the same definitions.
 """
 
 from pipelines.ingest.sources.base import (
