@@ -5,16 +5,23 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install run test lint ui sample clean
+.PHONY: install browser run test lint ui sample screenshots clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked --all-groups
 
+# The browser test drives Debian's Chromium (no browser download from Playwright).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser test"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 run: install
 	$(UV) run --locked cds run --raw raw --warehouse warehouse
 
-test: install
+test: install browser
 	$(UV) run --locked ruff check .
 	$(UV) run --locked pytest -n 2 --dist loadfile
 
@@ -27,6 +34,10 @@ ui: install
 # Regenerate the bundled sample district under raw/ (deterministic for the seed).
 sample: install
 	rm -rf raw && $(UV) run --locked cds generate --scale district --out raw --seed 20241 --faults
+
+# Screenshots of the UI for the README (docs/img/), taken by the browser test.
+screenshots: install browser
+	CDS_SCREENSHOT_DIR=docs/img $(UV) run --locked pytest tests/test_ui_browser.py
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target

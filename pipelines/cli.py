@@ -57,7 +57,7 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
     click.echo(f"▶ Kho dữ liệu: {settings.warehouse_dir}")
     from dagster import DagsterInstance
 
-    from pipelines.definitions import FULL_PIPELINE, build_definitions
+    from pipelines.definitions import FULL_PIPELINE, build_definitions, full_run_tags
     from pipelines.reference.calendar import CalendarError
     from pipelines.reference.cds_index import IndexError_
     from pipelines.reference.code_lists import CodeListError
@@ -69,6 +69,7 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
+                tags=full_run_tags(defs),
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
     except (IndexError_, CalendarError, CodeListError) as exc:
@@ -137,9 +138,11 @@ def ui(host: str, port: int, raw: str, warehouse: str, reference: str | None) ->
         **os.environ,
         **settings.to_env(),
         "DAGSTER_HOME": str(PROJECT_ROOT),
-        "CDS_DAGSTER_STORAGE": str(PROJECT_ROOT / ".dagster_home"),
+        "CDS_DAGSTER_STORAGE": os.environ.get(
+            "CDS_DAGSTER_STORAGE", str(PROJECT_ROOT / ".dagster_home")
+        ),
     }
-    (PROJECT_ROOT / ".dagster_home").mkdir(exist_ok=True)
+    Path(env["CDS_DAGSTER_STORAGE"]).mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from pipelines.assets.landing import LANDING_ASSETS
+from pipelines.assets.landing import landing_asset
 from pipelines.assets.reference import code_lists
 from pipelines.checks.gx_checks import GX_CHECKS
 from pipelines.resources import CdsPaths
@@ -19,7 +19,7 @@ from pipelines.validation.gx_suites import run_suite
 from tests.builders import write_registry
 
 gx_landing_schools = GX_CHECKS[0]  # the registry's suite
-schools = LANDING_ASSETS[0]
+schools = landing_asset("schools", [["reference", "code_lists"]], "The registry.")
 
 
 @pytest.fixture()
@@ -88,6 +88,9 @@ def test_broken_table_fails_and_blocks_downstream(landed) -> None:
     failures = evaluation.metadata["failures"].value
     assert "level" in failures and "XX" in failures and "bad code" in failures
     assert dg.AssetKey(["marts", "downstream_probe"]) not in _materialized(result)
+    # the failure names the rule, the column, and the file and row to open
+    assert "cột level" in evaluation.description
+    assert "schools/truong.xlsx dòng" in evaluation.description
 
 
 def test_suite_reports_failing_rows_by_spreadsheet_row(landed) -> None:

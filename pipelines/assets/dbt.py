@@ -7,9 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
+import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
+from pipelines.assets.metadata import markdown_table
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -46,6 +50,33 @@ class LayeredTranslator(DagsterDbtTranslator):
         return [OWNER]
 
 
+def failing_examples(con, compiled_sql: str | None, limit: int = 5) -> pl.DataFrame:
+    """The first rows a failed dbt test returns (its compiled query selects the failures)."""
+    if not compiled_sql:
+        return pl.DataFrame()
+    try:
+        return con.sql(f"select * from ({compiled_sql}) as failures limit {limit}").pl()
+    except duckdb.Error:
+        return pl.DataFrame()
+
+
+def _with_examples(result: dg.AssetCheckResult, compiled: dict, con) -> dg.AssetCheckResult:
+    unique_id = result.metadata.get("unique_id")
+    unique_id = getattr(unique_id, "value", unique_id)
+    examples = failing_examples(con, compiled.get(unique_id))
+    count = result.metadata.get("dagster_dbt/failed_row_count")
+    count = getattr(count, "value", count)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        asset_key=result.asset_key,
+        check_name=result.check_name,
+        severity=result.severity,
+        description=f"dbt test {result.check_name} trên {result.asset_key.to_user_string()}: "
+        f"{count} dòng sai (quy tắc {unique_id})",
+        metadata={**result.metadata, "failing_examples": markdown_table(examples)},
+    )
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     ensure_manifest()
 
@@ -55,9 +86,33 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         dagster_dbt_translator=LayeredTranslator(),
         pool=DUCKDB_POOL,
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"], context=context
-        ).stream()
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+        """dbt build; failed tests get their first failing rows as metadata (read once dbt
+        has released the warehouse), and a failed build names the tests that broke."""
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+        )
+        failed: list[dg.AssetCheckResult] = []
+        for event in invocation.stream():
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                failed.append(event)
+            else:
+                yield event
+        if failed:
+            nodes = invocation.get_artifact("manifest.json")["nodes"]
+            compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
+            with duckdb.get_connection() as con:
+                failed = [_with_examples(r, compiled, con) for r in failed]
+            for result in failed:
+                log = context.log.warning if result.severity.value == "WARN" else context.log.error
+                log(result.description)
+            yield from failed
+        if not invocation.is_successful():
+            broken = [r.description for r in failed if r.severity.value == "ERROR"]
+            raise dg.Failure(
+                description="dbt build thất bại: "
+                + ("; ".join(broken) if broken else "xem nhật ký dbt của bước này"),
+                metadata={"failed_tests": len(broken)},
+            )
 
     return dbt_models

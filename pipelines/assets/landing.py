@@ -8,17 +8,23 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.ingest.runner import (
+    FileIngestError,
     IngestSummary,
     current_registry,
     ingest_source,
     load_ingest_context,
 )
 from pipelines.ingest.sources import SOURCES
+from pipelines.partitions import PARTITIONED_SOURCES, parse_partition_key
 from pipelines.resources import CdsPaths
 
 
 def run_ingest(
-    context: dg.AssetExecutionContext, source_name: str, paths: CdsPaths, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    source_name: str,
+    paths: CdsPaths,
+    duckdb: DuckDBResource,
+    periods: set[tuple[str, str]] | None = None,
 ) -> dg.MaterializeResult:
     settings = paths.settings
     source = SOURCES[source_name]
@@ -26,7 +32,16 @@ def run_ingest(
         ctx = load_ingest_context(
             settings, registry=current_registry(con), personal=source.personal
         )
-        summary = ingest_source(con, source, settings.raw_dir, ctx, loaded_at=datetime.now())
+        try:
+            summary = ingest_source(
+                con, source, settings.raw_dir, ctx, loaded_at=datetime.now(), periods=periods
+            )
+        except FileIngestError as exc:
+            context.log.error(str(exc))
+            raise dg.Failure(
+                description=str(exc),
+                metadata={"file": exc.source_file, "rule": "unexpected_error", "error": exc.error},
+            ) from exc
         total = con.execute(f"select count(*) from landing.{source_name}").fetchone()[0]
     for o in summary.outcomes:
         if o.status == "rejected":
@@ -47,6 +62,7 @@ def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
         "files_accepted": summary.count("accepted"),
         "files_rejected": summary.count("rejected"),
         "files_duplicate": summary.count("duplicate"),
+        "files_other_period": summary.files_other_period,
         "rows_read": summary.rows_read,
         "rows_accepted": summary.rows_accepted,
         "rows_quarantined": summary.rows_quarantined,
@@ -55,8 +71,25 @@ def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
     }
 
 
-def landing_asset(source: str, deps: list[list[str]], description: str) -> dg.AssetsDefinition:
-    """The landing asset of one raw source: new files read, judged and loaded."""
+def _run_periods(context: dg.AssetExecutionContext) -> set[tuple[str, str]] | None:
+    """The (school year, period) pairs of a partitioned run; None when it covers them all."""
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return None  # a run without partitions (a test's materialize): everything
+    keys = context.partition_keys
+    if set(keys) == set(context.assets_def.partitions_def.get_partition_keys()):
+        return None  # a full run also loads periods the calendar does not (yet) know
+    return {parse_partition_key(k) for k in keys}
+
+
+def landing_asset(
+    source: str,
+    deps: list[list[str]],
+    description: str,
+    partitions: dg.PartitionsDefinition | None = None,
+) -> dg.AssetsDefinition:
+    """The landing asset of one raw source: new files read, judged and loaded.
+
+    With `partitions`, one run covers a range of periods (single-run backfills)."""
 
     @dg.asset(
         key=["landing", source],
@@ -66,11 +99,14 @@ def landing_asset(source: str, deps: list[list[str]], description: str) -> dg.As
         kinds={"python", "duckdb"},
         deps=deps,
         description=description,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
     )
     def _landing(
         context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
     ) -> dg.MaterializeResult:
-        return run_ingest(context, source, paths, duckdb)
+        periods = _run_periods(context) if partitions else None
+        return run_ingest(context, source, paths, duckdb, periods)
 
     return _landing
 
@@ -78,15 +114,16 @@ def landing_asset(source: str, deps: list[list[str]], description: str) -> dg.As
 REGISTRY = ["landing", "schools"]
 CODE_LISTS = ["reference", "code_lists"]
 
-LANDING_ASSETS = [
-    landing_asset(
+# source, upstream reference, description
+LANDING_SOURCES: list[tuple[str, list[list[str]], str]] = [
+    (
         "schools",
         [CODE_LISTS],
         "School registry (danh mục trường) from raw/schools/: one row per school per registry "
         "file, typed, with lineage (_source_file, _file_sha256, _sheet, _row, _loaded_at). "
         "Bad rows are quarantined with their reason; unreadable files are rejected whole.",
     ),
-    landing_asset(
+    (
         "cds_assessment",
         [REGISTRY, ["reference", "cds_index"], CODE_LISTS],
         "CĐS self-assessments (phiếu tự đánh giá, QĐ 4725) from raw/cds_assessment/: one row "
@@ -94,7 +131,7 @@ LANDING_ASSETS = [
         "lacking Mã trường/Năm học or a required column, or of a level outside the index is "
         "rejected; rows with unknown codes or invalid scores are quarantined.",
     ),
-    landing_asset(
+    (
         "emis_report",
         [REGISTRY, ["reference", "emis_indicators"], CODE_LISTS],
         "Periodic statistical reports (báo cáo thống kê, đầu năm/cuối năm) from "
@@ -102,14 +139,14 @@ LANDING_ASSETS = [
         "blank kept apart from 0. Unknown codes and non-numeric or negative counts are "
         "quarantined.",
     ),
-    landing_asset(
+    (
         "students",
         [REGISTRY, CODE_LISTS],
         "Student exports of the sector database (CSDL ngành) from raw/students/, pseudonymised "
         "at the door: no name and no clear personal ID is stored, only person_key (HMAC of the "
         "ID with the deployment secret), the ID rule broken if any, and the record's attributes.",
     ),
-    landing_asset(
+    (
         "teachers",
         [REGISTRY, CODE_LISTS],
         "Staff exports of the sector database from raw/teachers/, pseudonymised like the "
@@ -117,3 +154,11 @@ LANDING_ASSETS = [
         "person_key.",
     ),
 ]
+
+
+def landing_assets(periods: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every landing asset; the periodic sources partitioned by `periods`."""
+    return [
+        landing_asset(source, deps, text, periods if source in PARTITIONED_SOURCES else None)
+        for source, deps, text in LANDING_SOURCES
+    ]

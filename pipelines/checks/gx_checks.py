@@ -24,7 +24,7 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
                 "mô tả": f.description_vi,
                 "số dòng sai": f.unexpected_count,
                 "ví dụ": ", ".join(str(v) for v in f.examples[:5]),
-                "dòng trong tệp": ", ".join(str(r) for r in f.rows[:10]),
+                "tệp và dòng": "; ".join(f.places[:5]) or ", ".join(str(r) for r in f.rows[:10]),
             }
             for f in outcome.failures
         ],
@@ -35,11 +35,12 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
             "mô tả": pl.String,
             "số dòng sai": pl.Int64,
             "ví dụ": pl.String,
-            "dòng trong tệp": pl.String,
+            "tệp và dòng": pl.String,
         },
     )
     return dg.AssetCheckResult(
         passed=outcome.success,
+        description=failure_message(outcome) if not outcome.success else None,
         severity=(
             dg.AssetCheckSeverity.WARN
             if outcome.severity == "warning"
@@ -53,6 +54,19 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
             "failures": markdown_table(failures),
         },
     )
+
+
+def failure_message(outcome: SuiteOutcome) -> str:
+    """What failed, in words a data officer acts on: the rule, the column, where."""
+    parts = []
+    for f in outcome.failures[:3]:
+        where = f"; vd {'; '.join(f.places[:3])}" if f.places else ""
+        count = f"{f.unexpected_count} dòng" if f.unexpected_count is not None else "bảng"
+        parts.append(
+            f"[{f.severity}] {f.description_vi} (quy tắc {f.expectation}, cột {f.column}): {count}{where}"
+        )
+    more = f" … và {len(outcome.failures) - 3} quy tắc khác" if len(outcome.failures) > 3 else ""
+    return f"{outcome.suite}: " + " | ".join(parts) + more
 
 
 def _known(con, sql: str) -> list[str]:
@@ -88,11 +102,17 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
         pool=DUCKDB_POOL,
         description=f"Great Expectations suite expectations/landing_{source}.json on {blurb}.",
     )
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             df = con.sql(f"select * from landing.{source}").df()
             parameters = _parameters(con, source)
-        return _result(run_suite(f"landing_{source}", df, parameters))
+        outcome = run_suite(f"landing_{source}", df, parameters)
+        if not outcome.success:
+            log = context.log.warning if outcome.severity == "warning" else context.log.error
+            log(failure_message(outcome))
+        return _result(outcome)
 
     return _check
 

@@ -50,11 +50,21 @@ def list_source_files(raw_dir: Path, source: str) -> list[Path]:
     )
 
 
+class FileIngestError(RuntimeError):
+    """An unexpected error while judging one file: the run stops and names the file."""
+
+    def __init__(self, rel: str, title_vi: str, exc: Exception) -> None:
+        self.source_file = rel
+        self.error = f"{type(exc).__name__}: {exc}"
+        super().__init__(f"Lỗi khi nạp tệp '{rel}' ({title_vi}): {self.error}")
+
+
 @dataclass
 class IngestSummary:
     source: str
     files_seen: int = 0
     files_unchanged: int = 0
+    files_other_period: int = 0  # periodic files left for their own partition's run
     outcomes: list[FileOutcome] = field(default_factory=list)
 
     def count(self, status: str) -> int:
@@ -195,8 +205,12 @@ def ingest_source(
     raw_dir: Path,
     ctx: IngestContext,
     loaded_at: datetime,
+    periods: set[tuple[str, str]] | None = None,
 ) -> IngestSummary:
-    """Load every new file of `source` into landing; already accepted files are skipped."""
+    """Load every new file of `source` into landing; already accepted files are skipped.
+
+    With `periods` (a partitioned run), an accepted file of another (school year, period) is
+    left unrecorded for its own partition's run; rejected files are always recorded."""
     ensure_schemas(con)
     ensure_landing_table(con, source.name, source.landing_schema)
     done = accepted_hashes(con, source.name)
@@ -225,9 +239,11 @@ def ingest_source(
         try:
             outcome = evaluate_file(path, rel, sha, source, ctx)
         except Exception as exc:  # a bug, not bad data: stop, but say which file
-            raise RuntimeError(
-                f"Lỗi khi nạp tệp '{rel}' ({source.title_vi}): {type(exc).__name__}: {exc}"
-            ) from exc
+            raise FileIngestError(rel, source.title_vi, exc) from exc
+        period = (outcome.meta.get("school_year"), outcome.meta.get("period"))
+        if periods is not None and outcome.status == "accepted" and period not in periods:
+            summary.files_other_period += 1
+            continue
         write_outcome(con, outcome, source.landing_schema, loaded_at)
         if outcome.status == "accepted":
             done[sha] = rel

@@ -29,6 +29,7 @@ class Failure:
     unexpected_count: int | None
     examples: list[Any]
     rows: list[int]  # `_row` of failing rows where the table carries lineage
+    places: list[str] = field(default_factory=list)  # "<file> dòng <row>" of failing rows
 
 
 @dataclass
@@ -117,8 +118,16 @@ def run_suite(
         res = r.result or {}
         idx = res.get("unexpected_index_list") or []
         rows: list[int] = []
+        places: list[str] = []
         if "_row" in df.columns and idx and all(isinstance(i, int) for i in idx):
-            rows = [int(v) for v in df["_row"].iloc[idx[:20]].tolist() if pd.notna(v)]
+            failing = df.iloc[idx[:20]]
+            rows = [int(v) for v in failing["_row"].tolist() if pd.notna(v)]
+            if "_source_file" in df.columns:
+                places = [
+                    f"{f} dòng {int(r)}"
+                    for f, r in zip(failing["_source_file"], failing["_row"], strict=True)
+                    if pd.notna(r)
+                ]
         error = (r.exception_info or {}).get("exception_message") if r.exception_info else None
         failures.append(
             Failure(
@@ -130,6 +139,7 @@ def run_suite(
                 unexpected_count=res.get("unexpected_count"),
                 examples=[_plain(v) for v in (res.get("partial_unexpected_list") or [])[:10]],
                 rows=rows,
+                places=places,
             )
         )
     return SuiteOutcome(

@@ -1,0 +1,159 @@
+"""The drop-folder sensor: a school's file lands in raw/, only what it affects is rebuilt.
+
+Files are compared by content (SHA-256), not by time: touching or copying a file triggers
+nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 15) is still being
+written and is left for a later tick. The cursor remembers each file's size, mtime and hash,
+so only files whose size or mtime moved are hashed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.ingest.runner import file_sha256, list_source_files
+from pipelines.partitions import PARTITIONED_SOURCES, file_partition, full_range_tags
+from pipelines.resources import CdsPaths
+
+SOURCES = ("schools", "cds_assessment", "emis_report", "students", "teachers")
+# More new files than this in one periodic source: one full run, without reading headers.
+MAX_HEADERS_READ = 20
+
+
+@dataclass
+class Scan:
+    """What one look at raw/ found."""
+
+    changed: dict[str, list[str]] = field(default_factory=dict)  # source → new contents (rel)
+    pending: list[str] = field(default_factory=list)  # still being written
+    seen: dict[str, list] = field(default_factory=dict)  # rel → [size, mtime_ns, sha256]
+
+
+def scan_raw(raw_dir: Path, seen: dict[str, list], now: float, settle_seconds: float) -> Scan:
+    """Compare raw/ with what the previous tick saw. A file is *changed* when its content is
+    one the source has not seen before (new file, or edited); renames, copies and touches are
+    not changes."""
+    scan = Scan(seen=dict(seen))
+    for source in SOURCES:
+        known = {v[2] for rel, v in seen.items() if rel.startswith(f"{source}/")}
+        for path in list_source_files(raw_dir, source):
+            rel = path.relative_to(raw_dir).as_posix()
+            stat = path.stat()
+            if now - stat.st_mtime < settle_seconds:
+                scan.pending.append(rel)
+                continue
+            before = seen.get(rel)
+            if before and before[0] == stat.st_size and before[1] == stat.st_mtime_ns:
+                continue
+            sha = file_sha256(path)
+            scan.seen[rel] = [stat.st_size, stat.st_mtime_ns, sha]
+            if sha not in known:
+                scan.changed.setdefault(source, []).append(rel)
+                known.add(sha)
+    return scan
+
+
+def _downstream(context: dg.SensorEvaluationContext, sources: set[str]) -> list[dg.AssetKey]:
+    selection = dg.AssetSelection.assets(*[["landing", s] for s in sorted(sources)]).downstream()
+    return sorted(selection.resolve(context.repository_def.asset_graph), key=str)
+
+
+def plan_runs(
+    context: dg.SensorEvaluationContext,
+    scan: Scan,
+    raw_dir: Path,
+    periods: dg.StaticPartitionsDefinition,
+    partition_of,
+) -> list[dg.RunRequest]:
+    """One run per touched period when only periodic files changed, each limited to what
+    those sources feed; otherwise one run over every period of what changed."""
+    whole: set[str] = {s for s in scan.changed if s not in PARTITIONED_SOURCES}
+    by_key: dict[str, set[str]] = {}
+    for source in PARTITIONED_SOURCES:
+        rels = scan.changed.get(source, [])
+        if len(rels) > MAX_HEADERS_READ:
+            whole.add(source)
+            continue
+        for rel in rels:
+            key = partition_of(raw_dir / rel, source)
+            if key is None or key not in periods.get_partition_keys():
+                whole.add(source)
+            else:
+                by_key.setdefault(key, set()).add(source)
+    digest = hashlib.sha256(
+        json.dumps({s: sorted(r) for s, r in scan.changed.items()}).encode()
+    ).hexdigest()[:16]
+    files = {s: len(r) for s, r in scan.changed.items()}
+    if whole:
+        selected = _downstream(context, whole | {s for v in by_key.values() for s in v})
+        partitioned = any(
+            context.repository_def.asset_graph.get(k).partitions_def is not None for k in selected
+        )
+        return [
+            dg.RunRequest(
+                run_key=f"raw-{digest}",
+                asset_selection=selected,
+                tags={
+                    **(full_range_tags(periods) if partitioned else {}),
+                    "cds/trigger": "raw_files",
+                    "cds/files": json.dumps(files),
+                },
+            )
+        ]
+    return [
+        dg.RunRequest(
+            run_key=f"raw-{digest}-{key}",
+            partition_key=key,
+            asset_selection=_downstream(context, sources),
+            tags={"cds/trigger": "raw_files", "cds/files": json.dumps(files)},
+        )
+        for key, sources in sorted(by_key.items())
+    ]
+
+
+def raw_files_sensor(
+    periods: dg.StaticPartitionsDefinition, default_status: dg.DefaultSensorStatus
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="raw_files",
+        description=(
+            "Watches raw/: a new or changed file (by content hash) starts a run of its source's "
+            "landing asset and everything downstream, for its period only where it has one. "
+            "Files still being written are left for the next tick."
+        ),
+        minimum_interval_seconds=30,
+        target=dg.AssetSelection.all(),
+        default_status=default_status,
+    )
+    def _sensor(context: dg.SensorEvaluationContext, paths: CdsPaths):
+        settings = paths.settings
+        seen = json.loads(context.cursor) if context.cursor else {}
+        settle = float(os.environ.get("CDS_SETTLE_SECONDS", "15"))
+        scan = scan_raw(settings.raw_dir, seen, time.time(), settle)
+        cursor = json.dumps(scan.seen)
+        if not scan.changed:
+            waiting = f"; {len(scan.pending)} tệp đang được ghi" if scan.pending else ""
+            return dg.SensorResult(
+                skip_reason=f"Không có tệp mới hoặc thay đổi trong raw/{waiting}", cursor=cursor
+            )
+        from pipelines.reference.code_lists import load_code_lists
+
+        codes = load_code_lists(settings.reference_file("code_lists.csv"))
+        runs = plan_runs(
+            context,
+            scan,
+            settings.raw_dir,
+            periods,
+            lambda path, source: file_partition(path, source, codes),
+        )
+        for source, rels in scan.changed.items():
+            context.log.info(f"{source}: {len(rels)} tệp mới hoặc thay đổi, vd {rels[0]}")
+        return dg.SensorResult(run_requests=runs, cursor=cursor)
+
+    return _sensor

@@ -1,0 +1,209 @@
+"""The data officer's automation, tested with Dagster's own tools: the raw/ sensor, the
+calendar-driven schedule, and partitioned ingestion of the periodic sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.partitions import period_keys
+from pipelines.reference.calendar import parse_calendar
+from pipelines.resources import CdsPaths
+from pipelines.schedules import TIMEZONE, refresh_reason
+from pipelines.settings import PROJECT_ROOT, Settings
+
+SAMPLE = PROJECT_ROOT / "raw"
+EMIS = "emis_report/{year}/{period}/31305/{school}_emis_report.xlsx"
+
+
+def _copy(raw: Path, rel: str) -> Path:
+    target = raw / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(SAMPLE / rel, target)
+    old = time.time() - 3600  # dropped an hour ago: settled
+    os.utime(target, (old, old))
+    return target
+
+
+@pytest.fixture()
+def deployment(tmp_path: Path, monkeypatch):
+    for key in ("CDS_RAW_DIR", "CDS_WAREHOUSE_DIR", "CDS_REFERENCE_DIR"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))  # build_definitions sets them
+    monkeypatch.setenv("CDS_SETTLE_SECONDS", "15")
+    raw = tmp_path / "raw"
+    _copy(raw, "schools/danh_muc_truong.xlsx")
+    _copy(raw, EMIS.format(year="2024-2025", period="dau_nam", school="31305001"))
+    settings = Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh", reference_dir=tmp_path / "ref")
+    settings.reference_dir.mkdir()
+    defs = build_definitions(settings)
+    return settings, defs
+
+
+def _tick(defs: dg.Definitions, settings: Settings, cursor: str | None):
+    sensor = defs.resolve_sensor_def("raw_files")
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        repository_def=defs.get_repository_def(),
+        resources={"paths": CdsPaths.from_settings(settings)},
+    )
+    result = sensor(context)
+    return result, result.cursor
+
+
+def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -> None:
+    settings, defs = deployment
+    first, cursor = _tick(defs, settings, None)
+    assert len(first.run_requests) == 1  # the first look: everything is new, one full run
+    selected = {k.to_user_string() for k in first.run_requests[0].asset_selection}
+    assert {"landing/schools", "landing/emis_report", "publish/analytics_db"} <= selected
+
+    again, cursor = _tick(defs, settings, cursor)
+    assert again.run_requests == []
+    assert "Không có tệp mới" in again.skip_reason.skip_message
+
+    # touched, copied under another name: same content, nothing to do
+    emis = settings.raw_dir / EMIS.format(year="2024-2025", period="dau_nam", school="31305001")
+    os.utime(emis, (time.time() - 60, time.time() - 60))
+    shutil.copy2(emis, emis.with_name("ban_sao.xlsx"))
+    os.utime(emis.with_name("ban_sao.xlsx"), (time.time() - 60, time.time() - 60))
+    touched, cursor = _tick(defs, settings, cursor)
+    assert touched.run_requests == []
+
+
+def test_a_new_report_runs_only_its_period_and_what_it_feeds(deployment) -> None:
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
+    result, _ = _tick(defs, settings, cursor)
+    [run] = result.run_requests
+    assert run.partition_key == "2024-2025_cuoi_nam"
+    selected = {k.to_user_string() for k in run.asset_selection}
+    assert "landing/emis_report" in selected
+    assert "marts/data_completeness_school" in selected
+    assert "publish/analytics_db" in selected
+    assert not {"landing/schools", "landing/students", "landing/cds_assessment"} & selected
+    assert json.loads(run.tags["cds/files"]) == {"emis_report": 1}
+
+
+def test_a_file_still_being_written_waits_for_the_next_tick(deployment) -> None:
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    fresh = _copy(
+        settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003")
+    )
+    os.utime(fresh, None)  # modified just now
+    result, cursor = _tick(defs, settings, cursor)
+    assert result.run_requests == []
+    assert "1 tệp đang được ghi" in result.skip_reason.skip_message
+    old = time.time() - 60
+    os.utime(fresh, (old, old))
+    result, _ = _tick(defs, settings, cursor)
+    assert [r.partition_key for r in result.run_requests] == ["2024-2025_cuoi_nam"]
+
+
+CALENDAR = """report,school_year,period,levels,as_of,due_school,due_district
+emis_report,2030-2031,dau_nam,,2030-09-30,2030-10-10,2030-10-20
+cds_assessment,2030-2031,ca_nam,TH THCS TH_THCS THPT,2031-01-31,2031-02-28,2031-05-25
+"""
+
+
+def _ticks(defs: dg.Definitions, settings: Settings, start: date, days: int) -> dict[date, str]:
+    schedule = defs.resolve_schedule_def("deadline_refresh")
+    runs = {}
+    for n in range(days):
+        day = start + timedelta(days=n)
+        context = dg.build_schedule_context(
+            scheduled_execution_time=datetime(
+                day.year, day.month, day.day, 6, tzinfo=ZoneInfo(TIMEZONE)
+            ),
+            resources={"paths": CdsPaths.from_settings(settings)},
+        )
+        result = schedule.evaluate_tick(context)
+        if result.run_requests:
+            [run] = result.run_requests
+            assert run.run_key == f"refresh-{day.isoformat()}"
+            runs[day] = run.tags["cds/reason"]
+    return runs
+
+
+def test_schedule_ticks_follow_a_made_up_calendar(deployment) -> None:
+    settings, defs = deployment
+    (settings.reference_dir / "reporting_calendar.csv").write_text(CALENDAR)
+    runs = _ticks(defs, settings, date(2030, 9, 1), 61)  # September and October 2030
+    daily = {
+        date(2030, 9, 26) + timedelta(days=n) for n in range(25)
+    }  # 14 days before 10/10 … 20/10
+    mondays = {
+        d for d in (date(2030, 9, 1) + timedelta(days=n) for n in range(61)) if d.weekday() == 0
+    }
+    assert set(runs) == daily | {d for d in mondays if d not in daily}
+    assert runs[date(2030, 10, 10)].startswith("Sáng ngày hạn trường nộp emis_report")
+    assert runs[date(2030, 10, 20)].startswith("Sáng ngày hạn gửi tỉnh emis_report")
+    assert runs[date(2030, 10, 6)].startswith("Còn 4 ngày đến hạn trường nộp")
+    assert runs[date(2030, 9, 2)].startswith("Làm mới hằng tuần")
+
+    # moving the deadline in the CSV moves the refreshes, with no code change
+    (settings.reference_dir / "reporting_calendar.csv").write_text(
+        CALENDAR.replace("2030-10-10,2030-10-20", "2030-09-12,2030-09-15")
+    )
+    moved = _ticks(defs, settings, date(2030, 9, 1), 61)
+    assert {date(2030, 8, 29) + timedelta(days=n) for n in range(4, 18)} <= set(moved)
+    assert date(2030, 10, 8) not in moved  # a Tuesday, no deadline near any more
+
+
+def test_refresh_reason_counts_both_deadlines() -> None:
+    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False))
+    assert refresh_reason(calendar, date(2031, 2, 14)) == (
+        "Còn 14 ngày đến hạn trường nộp cds_assessment 2030-2031 ca_nam (28/02/2031)"
+    )
+    assert refresh_reason(calendar, date(2031, 2, 13)) is None  # a Thursday, 15 days before
+    assert refresh_reason(calendar, date(2031, 5, 25)).startswith("Sáng ngày hạn gửi tỉnh")
+
+
+def test_partitions_come_from_the_calendar() -> None:
+    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False))
+    assert period_keys(calendar) == ["2030-2031_dau_nam"]  # cds_assessment is not periodic
+
+
+def test_a_partition_run_loads_only_its_period(deployment) -> None:
+    settings, defs = deployment
+    _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
+    job = defs.resolve_job_def("full_pipeline")
+    settings.warehouse_dir.mkdir(exist_ok=True)
+    with dg.DagsterInstance.ephemeral() as instance:
+        keys = [
+            dg.AssetKey(k)
+            for k in (
+                ["reference", "code_lists"],
+                ["reference", "emis_indicators"],
+                ["landing", "schools"],
+            )
+        ]
+        assert job.execute_in_process(instance=instance, asset_selection=keys).success
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey(["landing", "emis_report"])],
+            partition_key="2024-2025_cuoi_nam",
+        )
+    [mat] = [
+        e.event_specific_data.materialization for e in result.get_asset_materialization_events()
+    ]
+    assert mat.partition == "2024-2025_cuoi_nam"
+    assert mat.metadata["files_other_period"].value == 1
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        periods = con.sql("select distinct school_year, period from landing.emis_report").fetchall()
+    finally:
+        con.close()
+    assert periods == [("2024-2025", "cuoi_nam")]

@@ -1,0 +1,195 @@
+"""End to end in a real browser: `cds ui` on a free loopback port, driven by headless
+Chromium through Playwright. The asset graph shows every layer, a materialisation launched
+from the UI completes, and a failed check is visible on its asset.
+
+Screenshots go to CDS_SCREENSHOT_DIR when set (`make screenshots` writes docs/img/)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from pipelines.reference.cds_index import load_index
+from pipelines.settings import PROJECT_ROOT
+from tests.builders import write_assessment
+
+SAMPLE = PROJECT_ROOT / "raw"
+CHROMIUM = "/usr/bin/chromium"
+GROUPS = ["reference", "landing", "staging", "intermediate", "marts", "publish"]
+# Chromium as this machine's closed network needs it (stack notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _small_district(raw: Path) -> None:
+    """The sample's registry, a few reports, and one self-assessment without any evidence:
+    the CĐS suite's evidence expectation (a warning) fails on it."""
+    for pattern in (
+        "schools/*",
+        "cds_assessment/2024-2025/31305/3130504[68]_*",
+        "emis_report/2024-2025/dau_nam/31305/3130500[1-3]_*",
+    ):
+        for f in SAMPLE.glob(pattern):
+            target = raw / f.relative_to(SAMPLE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+    index = load_index(PROJECT_ROOT / "reference" / "cds_index.yaml")
+    rows = [
+        [i.code, 1, None, None, None] for i in index.indicators if i.rule in ("binary", "mandatory")
+    ]
+    write_assessment(raw, "31305035", "2024-2025", "2025-02-20", rows, name="khong_minh_chung")
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["data"]
+
+
+@pytest.fixture()
+def ui(tmp_path: Path):
+    raw = tmp_path / "raw"
+    _small_district(raw)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CDS_AUTOMATION": "off",  # the test launches the run itself
+        "CDS_DAGSTER_STORAGE": str(tmp_path / "dagster"),
+    }
+    log = (tmp_path / "ui.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "ui",
+            "--port",
+            str(port),
+            "--raw",
+            str(raw),
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if _graphql(port, "{ version }")["version"]:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "cds ui did not start in 120 s"
+            time.sleep(1)
+        yield port, tmp_path
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+        log.close()
+
+
+def _shot(page: Page, name: str, tmp: Path) -> None:
+    folder = Path(os.environ.get("CDS_SCREENSHOT_DIR") or tmp)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
+
+
+def _dismiss_welcome(page: Page) -> None:
+    """Dagster's first-visit dialog, shown once per DAGSTER_HOME, a few seconds after load."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.get_by_role("button", name="Skip").click(timeout=20_000)
+
+
+def _wait_for_runs(port: int, timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId status } } } }")
+        results = runs["runsOrError"]["results"]
+        if results and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in results):
+            backfills = _graphql(
+                port,
+                "{ partitionBackfillsOrError { ... on PartitionBackfills { results { status } } } }",
+            )["partitionBackfillsOrError"]["results"]
+            if all(b["status"] != "REQUESTED" for b in backfills):
+                return results
+        time.sleep(3)
+    raise AssertionError(f"runs not finished after {timeout} s")
+
+
+def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None:
+    port, tmp = ui
+    base = f"http://127.0.0.1:{port}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
+
+        # 1. the asset graph loads with every layer as a group
+        page.goto(f"{base}/asset-groups")
+        _dismiss_welcome(page)
+        for group in GROUPS:
+            expect(page.get_by_text(group, exact=True).first).to_be_visible(timeout=60_000)
+        _shot(page, "asset-graph.png", tmp)
+
+        # 2. a materialisation of everything, started from the UI, completes
+        page.get_by_role("button", name="Materialize all…").click()
+        page.get_by_text("All", exact=True).click()
+        page.get_by_role("button", name="Launch backfill").click()
+        runs = _wait_for_runs(port, timeout=420)
+        assert [r["status"] for r in runs] == ["SUCCESS"] * len(runs), runs
+        page.goto(f"{base}/runs")
+        expect(page.get_by_text("Success").first).to_be_visible(timeout=30_000)
+
+        # the published asset carries the completeness bands as a table
+        page.goto(f"{base}/assets/publish/analytics_db")
+        bands = page.get_by_text("completeness_bands").first
+        expect(bands).to_be_visible(timeout=30_000)
+        bands.scroll_into_view_if_needed()
+        expect(page.get_by_text("tỉ_lệ_đúng_hạn").first).to_be_visible()
+        _shot(page, "publish-metadata.png", tmp)
+
+        # 3. the failed (warning) check is visible on its asset, with its reason
+        page.goto(f"{base}/assets/landing/cds_assessment?view=checks")
+        expect(page.get_by_text("gx_landing_cds_assessment").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Failed").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Ít nhất 80% tiêu chí có minh chứng").first).to_be_visible()
+        expect(page.get_by_text("khong_minh_chung.xlsx").first).to_be_visible()
+        _shot(page, "failed-check.png", tmp)
+        browser.close()
