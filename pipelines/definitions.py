@@ -18,6 +18,7 @@ from pipelines.assets.dbt import build_dbt_assets, dbt_project
 from pipelines.assets.landing import landing_assets
 from pipelines.assets.publish import analytics_db
 from pipelines.assets.reference import REFERENCE_ASSETS
+from pipelines.assets.reports import REPORT_ASSETS
 from pipelines.checks.gx_checks import GX_CHECKS
 from pipelines.partitions import full_range_tags, period_partitions
 from pipelines.schedules import deadline_schedule
@@ -51,6 +52,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ingest_log,
             build_dbt_assets(),
             analytics_db,
+            *REPORT_ASSETS,
         ],
         asset_checks=GX_CHECKS,
         jobs=[full_pipeline],

@@ -12,7 +12,49 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.reference.labels import Labels
+
 PUBLISHED_SCHEMA = "marts"
+VIEWS_SCHEMA = "bao_cao"  # the same tables with Vietnamese column names
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def describe(con: duckdb.DuckDBPyConnection, catalog: str, table: str, labels: Labels) -> None:
+    """Vietnamese comments on a published table and its columns, and a view `bao_cao.<table>`
+    whose columns carry the Vietnamese names."""
+    columns = [
+        r[0]
+        for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
+            "and table_name = ? order by column_index",
+            [catalog, PUBLISHED_SCHEMA, table],
+        ).fetchall()
+    ]
+    name = f"{catalog}.{PUBLISHED_SCHEMA}.{table}"
+    con.execute(f"comment on table {name} is {_quote(labels.table(table))}")
+    for c in columns:
+        con.execute(f"comment on column {name}.{_ident(c)} is {_quote(labels.column(c))}")
+    seen: set[str] = set()
+    aliases = []
+    for c in columns:
+        alias = labels.column(c)
+        alias = alias if alias not in seen else f"{alias} ({c})"
+        seen.add(alias)
+        aliases.append(f"{_ident(c)} as {_ident(alias)}")
+    con.execute(
+        f"create view {catalog}.{VIEWS_SCHEMA}.{table} as "
+        f"select {', '.join(aliases)} from {PUBLISHED_SCHEMA}.{table}"
+    )
+    con.execute(
+        f"comment on view {catalog}.{VIEWS_SCHEMA}.{table} is {_quote(labels.table(table))}"
+    )
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -24,14 +66,18 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str, int]:
-    """Copy every table of schema `marts` into a fresh database and swap it in atomically."""
+def publish_analytics(
+    con: duckdb.DuckDBPyConnection, target: Path, labels: Labels
+) -> dict[str, int]:
+    """Copy every table of schema `marts` into a fresh database, with Vietnamese comments and
+    views, and swap it in atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
     con.execute(f"attach '{tmp}' as pub")
     try:
         con.execute(f"create schema pub.{PUBLISHED_SCHEMA}")
+        con.execute(f"create schema pub.{VIEWS_SCHEMA}")
         for table in mart_tables(con):
             con.execute(
                 f"create table pub.{PUBLISHED_SCHEMA}.{table} as "
@@ -40,6 +86,7 @@ def publish_analytics(con: duckdb.DuckDBPyConnection, target: Path) -> dict[str,
             counts[table] = con.execute(
                 f"select count(*) from pub.{PUBLISHED_SCHEMA}.{table}"
             ).fetchone()[0]
+            describe(con, "pub", table, labels)
         con.execute("checkpoint pub")
     except BaseException:
         con.execute("detach pub")

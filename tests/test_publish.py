@@ -9,6 +9,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines.publish import publish_analytics
+from pipelines.reference.labels import load_labels
+from pipelines.settings import SHIPPED_REFERENCE
+
+LABELS = load_labels(SHIPPED_REFERENCE / "labels_vi.csv")
 
 
 def _warehouse(path: Path, n: int) -> duckdb.DuckDBPyConnection:
@@ -22,7 +26,7 @@ def _warehouse(path: Path, n: int) -> duckdb.DuckDBPyConnection:
 
 def test_publish_copies_marts_only(tmp_path: Path) -> None:
     con = _warehouse(tmp_path / "warehouse.duckdb", 3)
-    counts = publish_analytics(con, tmp_path / "analytics.duckdb")
+    counts = publish_analytics(con, tmp_path / "analytics.duckdb", LABELS)
     con.close()
     assert counts == {"t": 3}
     pub = duckdb.connect(str(tmp_path / "analytics.duckdb"), read_only=True)
@@ -58,7 +62,7 @@ def test_reader_keeps_old_view_while_new_version_is_published(tmp_path: Path) ->
     """An analyst's process holds analytics.duckdb open while the pipeline publishes."""
     target = tmp_path / "analytics.duckdb"
     con = _warehouse(tmp_path / "warehouse.duckdb", 3)
-    publish_analytics(con, target)
+    publish_analytics(con, target, LABELS)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(target)],
         stdin=subprocess.PIPE,
@@ -68,7 +72,7 @@ def test_reader_keeps_old_view_while_new_version_is_published(tmp_path: Path) ->
     assert reader.stdout is not None and reader.stdin is not None
     assert reader.stdout.readline().strip() == "3"
     con.execute("create or replace table marts.t as select range as v from range(5)")
-    publish_analytics(con, target)  # succeeds although a reader holds the file open
+    publish_analytics(con, target, LABELS)  # succeeds although a reader holds the file open
     con.close()
     reader.stdin.write("\n")
     reader.stdin.flush()

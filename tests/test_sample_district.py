@@ -36,6 +36,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:
     second = cds_run(raw, root / "warehouse")
     assert second.returncode == 0, second.stderr[-3000:]
     return {
+        "root": root,
         "analytics": root / "warehouse" / "analytics.duckdb",
         "warehouse": root / "warehouse" / "warehouse.duckdb",
         "manifest": json.loads((raw / "manifest.json").read_text(encoding="utf-8")),
@@ -48,8 +49,16 @@ def test_analytics_holds_the_marts_only(sample: dict) -> None:
     tables = query(
         sample["analytics"], "select table_schema, table_name from information_schema.tables"
     )
-    assert {s for s, _ in tables} == {"marts"}
-    assert {t for _, t in tables} == MARTS
+    assert {s for s, _ in tables} == {"marts", "bao_cao"}
+    assert {t for s, t in tables if s == "marts"} == MARTS
+    assert {t for s, t in tables if s == "bao_cao"} == MARTS  # the Vietnamese views
+    kinds = dict(
+        query(
+            sample["analytics"],
+            "select table_schema, any_value(table_type) from information_schema.tables group by 1",
+        )
+    )
+    assert kinds == {"marts": "BASE TABLE", "bao_cao": "VIEW"}
     assert query(sample["analytics"], "select count(*) from marts.dim_school") == [(54,)]
     levels = dict(
         query(sample["analytics"], "select level, count(*) from marts.dim_school group by 1")
@@ -219,3 +228,167 @@ def test_dbt_unit_tests_of_the_formulas(sample: dict) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "PASS=2" in result.stdout and "ERROR=0" in result.stdout
+
+
+def test_analytics_speaks_vietnamese(sample: dict) -> None:
+    comments = dict(
+        query(
+            sample["analytics"],
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = 'cds_maturity_school'",
+        )
+    )
+    assert comments["verified_level"] == "Mức CĐS (đã kiểm tra)"
+    assert all(comments.values()), [c for c, v in comments.items() if not v]
+    [(table_comment,)] = query(
+        sample["analytics"],
+        "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'follow_up_list'",
+    )
+    assert table_comment == "Danh sách việc cần đôn đốc"
+    via_view = query(
+        sample["analytics"],
+        'select count(*) from bao_cao.cds_maturity_school where "Mức CĐS (đã kiểm tra)" = 3',
+    )
+    direct = query(
+        sample["analytics"],
+        "select count(*) from marts.cds_maturity_school where verified_level = 3",
+    )
+    assert via_view == direct and direct[0][0] > 0
+
+
+def test_every_published_column_has_a_vietnamese_label(sample: dict) -> None:
+    from pipelines.reference.labels import load_labels
+    from pipelines.settings import SHIPPED_REFERENCE
+
+    labels = load_labels(SHIPPED_REFERENCE / "labels_vi.csv")
+    columns = query(
+        sample["analytics"],
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts'",
+    )
+    assert [c for _, c in columns if c not in labels.columns] == []
+    assert set(labels.tables) == MARTS
+
+
+def test_parquet_exports_partitioned_by_school_year(sample: dict) -> None:
+    import polars as pl
+
+    folder = sample["analytics"].parent / "parquet"
+    years = sorted(p.name for p in (folder / "data_completeness_school").iterdir())
+    assert years == ["school_year=2024-2025", "school_year=2025-2026"]
+    for table in MARTS:
+        path = folder / f"{table}.parquet"
+        frame = (
+            pl.read_parquet(path)
+            if path.exists()
+            else pl.read_parquet(folder / table / "**" / "*.parquet", hive_partitioning=True)
+        )
+        [(n,)] = query(sample["analytics"], f"select count(*) from marts.{table}")
+        assert frame.height == n, table
+
+
+def test_excel_report_reopened(sample: dict) -> None:
+    import openpyxl
+
+    [(year,)] = query(sample["analytics"], "select max(school_year) from marts.cds_maturity_school")
+    path = sample["analytics"].parent / "reports" / f"bao_cao_cds_{year}.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [
+        "Bìa",
+        "Mức CĐS theo trường",
+        "Tổng hợp theo mức",
+        "Tình hình nộp báo cáo",
+        "Đầy đủ dữ liệu",
+        "Chỉ tiêu hạ tầng",
+    ]
+    cover = [c for row in book["Bìa"].iter_rows(values_only=True) for c in row if c]
+    assert "Quận Hải An" in cover and year in cover
+    levels = book["Mức CĐS theo trường"]
+    header = [c.value for c in levels[3]]
+    assert header[:3] == ["Mã trường", "Tên trường", "Cấp học"]
+    assert "Mức CĐS (đã kiểm tra)" in header
+    assert levels.freeze_panes == "C4"  # header row and school code/name stay in view
+    [table] = levels.tables.values()  # an Excel table: filter buttons on every header
+    assert table.autoFilter is not None
+    rows = list(levels.iter_rows(min_row=4, values_only=True))
+    expected = dict(
+        query(
+            sample["analytics"],
+            "select school_code, verified_level from marts.cds_maturity_school where school_year = ?",
+            [year],
+        )
+    )
+    level_col = header.index("Mức CĐS (đã kiểm tra)")
+    assert {r[0]: r[level_col] for r in rows} == expected
+    assert levels.conditional_formatting  # the colour bands
+    summary = book["Tổng hợp theo mức"]
+    sheet_pct = {r[0]: r[7] for r in summary.iter_rows(min_row=4, values_only=True)}
+    marts_pct = dict(
+        query(
+            sample["analytics"],
+            "select level, pct_level2_plus from marts.cds_maturity_district where school_year = ?",
+            [year],
+        )
+    )
+    labels = {"ALL": "Mọi cấp học", "TH": "Tiểu học", "THCS": "THCS", "TH_THCS": "TH&THCS"}
+    assert {labels[k]: v for k, v in marts_pct.items()} == pytest.approx(sheet_pct)
+    completeness = book["Đầy đủ dữ liệu"]
+    bands = {r[-1] for r in completeness.iter_rows(min_row=4, values_only=True)}
+    assert bands <= {"Xanh", "Vàng", "Đỏ"} and len(bands) == 3
+
+
+def test_html_report_holds_charts_and_figures(sample: dict) -> None:
+    [(year,)] = query(sample["analytics"], "select max(school_year) from marts.cds_maturity_school")
+    html = (sample["analytics"].parent / "reports" / f"bao_cao_cds_{year}.html").read_text()
+    assert html.count("<svg") == 3  # levels, on-time reporting, infrastructure targets
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    for level, pct in query(
+        sample["analytics"],
+        "select level, pct_level2_plus from marts.cds_maturity_district where school_year = ?",
+        [year],
+    ):
+        assert f"{pct:.1f}" in html, level
+    worst = query_dicts(
+        sample["analytics"],
+        "select s.school_name, c.completeness_score from marts.data_completeness_school c "
+        "join marts.dim_school s using (school_code) where c.school_year = ? and c.period = 'dau_nam' "
+        "order by c.completeness_score limit 1",
+        [year],
+    )[0]
+    assert worst["school_name"] in html and f"{worst['completeness_score']:.1f}" in html
+
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select sum(versions) from marts.reporting_status").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute("select sum(versions) from marts.reporting_status").fetchone()[0], flush=True)
+"""
+
+
+def test_a_reader_holds_analytics_open_while_cds_run_publishes(sample: dict) -> None:
+    """Runs last: it adds a resubmission to the module's raw/."""
+    analytics = sample["analytics"]
+    [(before,)] = query(analytics, "select sum(versions) from marts.reporting_status")
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(analytics)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert int(reader.stdout.readline()) == before
+        raw = sample["root"] / "raw"
+        resubmitted = raw / "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
+        (resubmitted.parent / "31305005_emis_report_nop_lai.csv").write_bytes(
+            resubmitted.read_bytes() + b"\n"
+        )
+        run = cds_run(raw, analytics.parent)
+        assert run.returncode == 0, run.stderr[-3000:]
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert int(reader.stdout.readline()) == before  # its old, consistent view
+    finally:
+        reader.kill()
+    [(after,)] = query(analytics, "select sum(versions) from marts.reporting_status")
+    assert after == before + 1  # a new connection sees the new version

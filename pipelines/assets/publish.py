@@ -7,6 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.publish import publish_analytics
+from pipelines.reference.labels import load_labels
 from pipelines.resources import CdsPaths
 
 MARTS = [
@@ -42,7 +43,8 @@ def analytics_db(
 ) -> dg.MaterializeResult:
     target = paths.settings.analytics_db
     with duckdb.get_connection() as con:
-        counts = publish_analytics(con, target)
+        labels = load_labels(paths.settings.reference_file("labels_vi.csv"))
+        counts = publish_analytics(con, target, labels)
         levels = con.sql(
             "select school_year as năm_học, level as cấp, n_schools as số_trường, "
             "n_assessed as đã_đánh_giá, n_level1 as mức_1, n_level2 as mức_2, n_level3 as mức_3, "

@@ -1,0 +1,123 @@
+"""What the district sends and shows, built from analytics.duckdb after each publication:
+Parquet copies, the Excel report for the province, the HTML report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+from pipelines.assets.constants import OWNER
+from pipelines.reference.labels import load_labels
+from pipelines.reports.content import ReportContext, report_unit, report_year, section_frames
+from pipelines.reports.excel import write_excel_report
+from pipelines.reports.html import write_html_report
+from pipelines.reports.parquet import export_parquet
+from pipelines.resources import CdsPaths
+
+ANALYTICS = dg.AssetKey(["publish", "analytics_db"])
+
+
+def _read_analytics(paths: CdsPaths) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(paths.settings.analytics_db), read_only=True)
+
+
+def _report_inputs(paths: CdsPaths):
+    settings = paths.settings
+    labels = load_labels(settings.reference_file("labels_vi.csv"))
+    con = _read_analytics(paths)
+    try:
+        year = report_year(con)
+        if year is None:
+            raise dg.Failure("Chưa có dữ liệu năm học nào trong analytics.duckdb để lập báo cáo")
+        ctx = ReportContext(unit=report_unit(con), school_year=year, made_on=date.today())
+        frames = section_frames(con, year)
+    finally:
+        con.close()
+    return settings, labels, ctx, frames
+
+
+@dg.asset(
+    key=["publish", "parquet_exports"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"parquet", "duckdb"},
+    deps=[ANALYTICS],
+    description=(
+        "warehouse/parquet/: every published table as Parquet, partitioned by school year "
+        "(Hive layout `table/school_year=…/`), for tools other than DuckDB. Rebuilt beside the "
+        "old folder and swapped in."
+    ),
+)
+def parquet_exports(paths: CdsPaths) -> dg.MaterializeResult:
+    folder = paths.settings.warehouse_dir / "parquet"
+    con = _read_analytics(paths)
+    try:
+        counts = export_parquet(con, folder)
+    finally:
+        con.close()
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "tables": len(counts),
+            "dagster/row_count": sum(counts.values()),
+        }
+    )
+
+
+@dg.asset(
+    key=["publish", "excel_report"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"excel"},
+    deps=[ANALYTICS],
+    description=(
+        "warehouse/reports/bao_cao_cds_<năm học>.xlsx: the report the district sends to the "
+        "province. A cover sheet (unit, school year, date, what each sheet holds), then CĐS "
+        "levels by school, the summary by level, reporting status, data completeness and "
+        "infrastructure targets, with Vietnamese headers, filters, frozen headers and colour "
+        "bands. Column names come from reference/labels_vi.csv."
+    ),
+)
+def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
+    settings, labels, ctx, frames = _report_inputs(paths)
+    path = settings.warehouse_dir / "reports" / f"bao_cao_cds_{ctx.school_year}.xlsx"
+    rows = write_excel_report(path, frames, ctx, labels)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "school_year": ctx.school_year,
+            "unit": ctx.unit,
+            "sheets": dg.MetadataValue.json(rows),
+        }
+    )
+
+
+@dg.asset(
+    key=["publish", "html_report"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"html"},
+    deps=[ANALYTICS],
+    description=(
+        "warehouse/reports/bao_cao_cds_<năm học>.html: one static page that opens offline, "
+        "with charts (CĐS levels by school level, on-time reporting, infrastructure targets) "
+        "and the completeness league table."
+    ),
+)
+def html_report(paths: CdsPaths) -> dg.MaterializeResult:
+    settings, labels, ctx, frames = _report_inputs(paths)
+    path = settings.warehouse_dir / "reports" / f"bao_cao_cds_{ctx.school_year}.html"
+    write_html_report(path, frames, ctx, labels)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.as_uri()),
+            "school_year": ctx.school_year,
+            "size_kb": round(path.stat().st_size / 1024, 1),
+        }
+    )
+
+
+REPORT_ASSETS = [parquet_exports, excel_report, html_report]

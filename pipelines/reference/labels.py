@@ -1,0 +1,80 @@
+"""Vietnamese names of the published tables and columns (`labels_vi.csv`): the Excel and
+HTML headers, and the comments and Vietnamese views in analytics.duckdb."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+COLUMNS = ("kind", "name", "label_vi")
+
+
+class LabelError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Labels:
+    tables: dict[str, str]
+    columns: dict[str, str]
+    values: dict[str, dict[str, str]]  # column → code → label (`value` rows: column.code)
+
+    def column(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+    def table(self, name: str) -> str:
+        return self.tables.get(name, name)
+
+    def rename(self, df: pl.DataFrame) -> pl.DataFrame:
+        """The frame with Vietnamese headers (a column without a label keeps its name)."""
+        return df.rename({c: self.column(c) for c in df.columns})
+
+    def translate(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Codes shown as words (`green` → `Xanh`), booleans as Có/Không, headers in
+        Vietnamese: the frame a person reads."""
+        df = df.with_columns(
+            pl.col(c).replace(self.values[c]) for c in df.columns if c in self.values
+        ).with_columns(
+            pl.col(c).replace_strict(
+                {True: "Có", False: "Không"}, default=None, return_dtype=pl.String
+            )
+            for c, t in df.schema.items()
+            if t == pl.Boolean
+        )
+        return self.rename(df)
+
+
+def parse_labels(df: pl.DataFrame, origin: str = "labels_vi.csv") -> Labels:
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise LabelError(f"{origin}: thiếu cột {', '.join(missing)}")
+    df = df.select(COLUMNS).with_columns(pl.col(c).str.strip_chars() for c in COLUMNS)
+    for n, row in enumerate(df.iter_rows(named=True), start=2):
+        if row["kind"] not in ("table", "column", "value"):
+            raise LabelError(f"{origin}, dòng {n}: kind phải là table, column hoặc value")
+        if row["kind"] == "value" and "." not in (row["name"] or ""):
+            raise LabelError(f"{origin}, dòng {n}: nhãn giá trị phải có dạng cột.mã")
+        if not row["name"] or not row["label_vi"]:
+            raise LabelError(f"{origin}, dòng {n}: thiếu name hoặc label_vi")
+    dup = df.filter(pl.struct("kind", "name").is_duplicated())
+    if dup.height:
+        raise LabelError(f"{origin}: '{dup['name'][0]}' có hai nhãn")
+    pick = {
+        k: dict(df.filter(pl.col("kind") == k).select("name", "label_vi").iter_rows())
+        for k in ("table", "column")
+    }
+    values: dict[str, dict[str, str]] = {}
+    for name, label in df.filter(pl.col("kind") == "value").select("name", "label_vi").iter_rows():
+        column, _, code = name.partition(".")
+        values.setdefault(column, {})[code] = label
+    return Labels(tables=pick["table"], columns=pick["column"], values=values)
+
+
+def load_labels(path: Path) -> Labels:
+    try:
+        df = pl.read_csv(path, infer_schema=False)
+    except FileNotFoundError as exc:
+        raise LabelError(f"Không tìm thấy tệp nhãn: {path}") from exc
+    return parse_labels(df, origin=Path(path).name)

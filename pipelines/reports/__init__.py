@@ -1,0 +1,1 @@
+"""What the district sends and shows: Parquet exports, the Excel report, the HTML report."""

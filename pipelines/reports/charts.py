@@ -1,0 +1,87 @@
+"""Charts of the HTML report: Altair (Vega-Lite) specifications rendered to SVG by
+vl-convert, so the report is one static file that opens offline."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+LEVEL_COLOURS = {"Mức 1": "#e06666", "Mức 2": "#f6b26b", "Mức 3": "#6aa84f"}
+STATUS_COLOURS = {"Đúng hạn": "#6aa84f", "Nộp muộn": "#f6b26b", "Chưa nộp": "#e06666"}
+FONT = "DejaVu Sans, Arial, sans-serif"
+
+
+def svg(chart: alt.Chart) -> str:
+    spec = chart.configure(font=FONT).configure_view(stroke=None).to_dict()
+    return vlc.vegalite_to_svg(spec)
+
+
+def _colour(mapping: dict[str, str]) -> alt.Scale:
+    return alt.Scale(domain=list(mapping), range=list(mapping.values()))
+
+
+def levels_by_school_level(summary: pl.DataFrame) -> str:
+    """Stacked bars: schools at each CĐS level, one bar per school level."""
+    long = summary.select(
+        pl.col("level").alias("Cấp học"),
+        pl.col("n_level1").alias("Mức 1"),
+        pl.col("n_level2").alias("Mức 2"),
+        pl.col("n_level3").alias("Mức 3"),
+    ).unpivot(index="Cấp học", variable_name="Mức", value_name="Số trường")
+    chart = (
+        alt.Chart(long.to_pandas(), title="Số trường theo mức CĐS và cấp học")
+        .mark_bar()
+        .encode(
+            y=alt.Y("Cấp học:N", sort=None),
+            x=alt.X("Số trường:Q", stack="zero"),
+            color=alt.Color("Mức:N", scale=_colour(LEVEL_COLOURS)),
+            order=alt.Order("Mức:N"),
+            tooltip=["Cấp học", "Mức", "Số trường"],
+        )
+        .properties(width=560, height=40 * max(summary.height, 1))
+    )
+    return svg(chart)
+
+
+def on_time_by_report(reporting: pl.DataFrame) -> str:
+    """Stacked percentages: on time, late and missing, for each report and period."""
+    share = (
+        reporting.group_by("report", "period", "status")
+        .len("n")
+        .with_columns(
+            (pl.col("report") + " · " + pl.col("period")).alias("Báo cáo"),
+            (100 * pl.col("n") / pl.col("n").sum().over("report", "period"))
+            .round(1)
+            .alias("Tỉ lệ (%)"),
+        )
+        .rename({"status": "Trạng thái"})
+        .sort("Báo cáo")
+    )
+    chart = (
+        alt.Chart(share.to_pandas(), title="Nộp báo cáo đúng hạn theo loại báo cáo")
+        .mark_bar()
+        .encode(
+            y=alt.Y("Báo cáo:N", sort=None),
+            x=alt.X("Tỉ lệ (%):Q", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("Trạng thái:N", scale=_colour(STATUS_COLOURS)),
+            tooltip=["Báo cáo", "Trạng thái", "n", "Tỉ lệ (%)"],
+        )
+        .properties(width=560, height=28 * max(share["Báo cáo"].n_unique(), 1))
+    )
+    return svg(chart)
+
+
+def targets_met(targets: pl.DataFrame) -> str:
+    """Bars: share of schools meeting each infrastructure target, against 100 %."""
+    chart = (
+        alt.Chart(targets.to_pandas(), title="Chỉ tiêu hạ tầng: tỉ lệ trường đạt (%)")
+        .mark_bar(color="#3d85c6")
+        .encode(
+            y=alt.Y("Chỉ tiêu:N", sort=None),
+            x=alt.X("Tỉ lệ trường đạt (%):Q", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["Chỉ tiêu", "Tỉ lệ trường đạt (%)"],
+        )
+        .properties(width=560, height=34 * max(targets.height, 1))
+    )
+    return svg(chart)
