@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.audit import ingest_log
-from pipelines.assets.dbt import build_dbt_assets, dbt_project
+from pipelines.assets.dbt import build_dbt_assets, dbt_docs, dbt_project
 from pipelines.assets.landing import landing_assets
 from pipelines.assets.publish import analytics_db
 from pipelines.assets.reference import REFERENCE_ASSETS
@@ -53,6 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_dbt_assets(),
             analytics_db,
             *REPORT_ASSETS,
+            dbt_docs,
         ],
         asset_checks=GX_CHECKS,
         jobs=[full_pipeline],

@@ -357,6 +357,16 @@ def test_html_report_holds_charts_and_figures(sample: dict) -> None:
     assert worst["school_name"] in html and f"{worst['completeness_score']:.1f}" in html
 
 
+def test_dbt_docs_and_data_docs_are_generated(sample: dict) -> None:
+    docs = sample["analytics"].parent / "docs"
+    dbt_page = (docs / "dbt" / "static_index.html").read_text(encoding="utf-8")
+    assert "cds_maturity_school" in dbt_page and "follow_up_list" in dbt_page
+    gx_index = (docs / "gx" / "index.html").read_text(encoding="utf-8")
+    for source in INGESTED:
+        assert f"landing_{source}" in gx_index, source
+    assert list((docs / "gx" / "validations").rglob("*.html"))
+
+
 READER = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)

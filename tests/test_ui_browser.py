@@ -192,4 +192,11 @@ def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None
         expect(page.get_by_text("Ít nhất 80% tiêu chí có minh chứng").first).to_be_visible()
         expect(page.get_by_text("khong_minh_chung.xlsx").first).to_be_visible()
         _shot(page, "failed-check.png", tmp)
+
+        # 4. the HTML report the run wrote opens offline with its three charts
+        [report] = (tmp / "wh" / "reports").glob("*.html")
+        page.goto(report.as_uri())
+        expect(page.locator("svg")).to_have_count(3)
+        expect(page.get_by_text("Bảng xếp hạng mức đầy đủ dữ liệu")).to_be_visible()
+        _shot(page, "html-report.png", tmp)
         browser.close()

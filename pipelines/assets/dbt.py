@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
+from pipelines.resources import CdsPaths
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -116,3 +117,31 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             )
 
     return dbt_models
+
+
+@dg.asset(
+    key=["publish", "dbt_docs"],
+    group_name="publish",
+    owners=[OWNER],
+    pool=DUCKDB_POOL,
+    kinds={"dbt"},
+    deps=[["publish", "analytics_db"]],
+    description=(
+        "warehouse/docs/dbt/static_index.html: the dbt documentation of every model and column "
+        "(descriptions, tests, lineage), one file that opens offline (`dbt docs generate "
+        "--static`)."
+    ),
+)
+def dbt_docs(dbt: DbtCliResource, paths: CdsPaths) -> dg.MaterializeResult:
+    target = paths.settings.warehouse_dir / "docs" / "dbt"
+    dbt.cli(
+        ["docs", "generate", "--static"], manifest=dbt_project.manifest_path, target_path=target
+    ).wait()
+    page = target / "static_index.html"
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(page)),
+            "url": dg.MetadataValue.url(page.as_uri()),
+            "size_kb": round(page.stat().st_size / 1024, 1),
+        }
+    )

@@ -5,16 +5,19 @@ downstream (dbt) in the same run; `warning` expectations fail with WARN and bloc
 Failing values and spreadsheet rows are in the check's metadata.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL
 from pipelines.assets.metadata import markdown_table
+from pipelines.resources import CdsPaths
 from pipelines.validation.gx_suites import SuiteOutcome, run_suite, suite_path
 
 
-def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def _result(outcome: SuiteOutcome, data_docs: Path) -> dg.AssetCheckResult:
     failures = pl.DataFrame(
         [
             {
@@ -52,6 +55,7 @@ def _result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
             "expectations": outcome.evaluated,
             "failed_expectations": len(outcome.failures),
             "failures": markdown_table(failures),
+            "data_docs": dg.MetadataValue.path(str(data_docs)),
         },
     )
 
@@ -103,16 +107,17 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
         description=f"Great Expectations suite expectations/landing_{source}.json on {blurb}.",
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: CdsPaths
     ) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             df = con.sql(f"select * from landing.{source}").df()
             parameters = _parameters(con, source)
-        outcome = run_suite(f"landing_{source}", df, parameters)
+        docs = paths.settings.warehouse_dir / "docs" / "gx"
+        outcome = run_suite(f"landing_{source}", df, parameters, docs_dir=docs)
         if not outcome.success:
             log = context.log.warning if outcome.severity == "warning" else context.log.error
             log(failure_message(outcome))
-        return _result(outcome)
+        return _result(outcome, docs / "index.html")
 
     return _check
 

@@ -74,10 +74,39 @@ def _context():  # type: ignore[no-untyped-def]
     return ctx
 
 
+DOCS_SITE = "cds_warehouse"
+_docs_dirs: dict[int, Path] = {}
+
+
+def _docs_site(ctx, docs_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Point the context's Data Docs site at `docs_dir` (once per folder)."""
+    if _docs_dirs.get(id(ctx)) == docs_dir:
+        return
+    if id(ctx) in _docs_dirs:
+        ctx.delete_data_docs_site(DOCS_SITE)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    ctx.add_data_docs_site(
+        site_name=DOCS_SITE,
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    _docs_dirs[id(ctx)] = docs_dir
+
+
 def run_suite(
-    name: str, df: pd.DataFrame, parameters: dict[str, Any] | None = None
+    name: str,
+    df: pd.DataFrame,
+    parameters: dict[str, Any] | None = None,
+    docs_dir: Path | None = None,
 ) -> SuiteOutcome:
-    """Validate `df` with the suite `name`; every failing expectation is returned."""
+    """Validate `df` with the suite `name`; every failing expectation is returned.
+    With `docs_dir`, the result is also rendered into Great Expectations Data Docs there."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -104,11 +133,28 @@ def run_suite(
     definition = ctx.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{name}_validation", data=batch, suite=suite)
     )
-    result = definition.run(
-        batch_parameters={"dataframe": df},
-        expectation_parameters=parameters or {},
-        result_format="COMPLETE",
-    )
+    if docs_dir is None:
+        result = definition.run(
+            batch_parameters={"dataframe": df},
+            expectation_parameters=parameters or {},
+            result_format="COMPLETE",
+        )
+    else:  # the same validation through a checkpoint that also renders Data Docs
+        _docs_site(ctx, docs_dir)
+        checkpoint = ctx.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"{name}_checkpoint",
+                validation_definitions=[definition],
+                actions=[
+                    gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])
+                ],
+                result_format="COMPLETE",
+            )
+        )
+        run = checkpoint.run(
+            batch_parameters={"dataframe": df}, expectation_parameters=parameters or {}
+        )
+        [result] = run.run_results.values()
     failures: list[Failure] = []
     for r in result.results:
         if r.success:
