@@ -20,7 +20,7 @@ from pipelines.assets.publish import analytics_db
 from pipelines.assets.reference import REFERENCE_ASSETS
 from pipelines.assets.reports import REPORT_ASSETS
 from pipelines.checks.gx_checks import GX_CHECKS
-from pipelines.partitions import full_range_tags, period_partitions
+from pipelines.partitions import PARTITIONED_SOURCES, full_range_tags, period_partitions
 from pipelines.schedules import deadline_schedule
 from pipelines.sensors import raw_files_sensor
 from pipelines.settings import Settings
@@ -85,5 +85,5 @@ defs = build_definitions(Settings.from_env())
 def full_run_tags(defs: dg.Definitions) -> dict[str, str]:
     """Tags that make a run of `full_pipeline` cover every period partition."""
     graph = defs.resolve_asset_graph()
-    partitions = graph.get(dg.AssetKey(["landing", "emis_report"])).partitions_def
+    partitions = graph.get(dg.AssetKey(["landing", PARTITIONED_SOURCES[0]])).partitions_def
     return full_range_tags(partitions)

@@ -18,10 +18,10 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest.runner import file_sha256, list_source_files
+from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import PARTITIONED_SOURCES, file_partition, full_range_tags
 from pipelines.resources import CdsPaths
 
-SOURCES = ("schools", "cds_assessment", "emis_report", "students", "teachers")
 # More new files than this in one periodic source: one full run, without reading headers.
 MAX_HEADERS_READ = 20
 

@@ -114,10 +114,11 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
             parameters = _parameters(con, source)
         docs = paths.settings.warehouse_dir / "docs" / "gx"
         outcome = run_suite(f"landing_{source}", df, parameters, docs_dir=docs)
+        result = _result(outcome, docs / "index.html")
         if not outcome.success:
             log = context.log.warning if outcome.severity == "warning" else context.log.error
-            log(failure_message(outcome))
-        return _result(outcome, docs / "index.html")
+            log(result.description)
+        return result
 
     return _check
 

@@ -75,14 +75,14 @@ def _context():  # type: ignore[no-untyped-def]
 
 
 DOCS_SITE = "cds_warehouse"
-_docs_dirs: dict[int, Path] = {}
+_docs_dir: list[Path] = []  # the folder the (one, cached) context's site writes to
 
 
 def _docs_site(ctx, docs_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    """Point the context's Data Docs site at `docs_dir` (once per folder)."""
-    if _docs_dirs.get(id(ctx)) == docs_dir:
+    """Point the context's Data Docs site at `docs_dir` (again only when it changes)."""
+    if _docs_dir == [docs_dir]:
         return
-    if id(ctx) in _docs_dirs:
+    if _docs_dir:
         ctx.delete_data_docs_site(DOCS_SITE)
     docs_dir.mkdir(parents=True, exist_ok=True)
     ctx.add_data_docs_site(
@@ -96,7 +96,7 @@ def _docs_site(ctx, docs_dir: Path) -> None:  # type: ignore[no-untyped-def]
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
-    _docs_dirs[id(ctx)] = docs_dir
+    _docs_dir[:] = [docs_dir]
 
 
 def run_suite(
