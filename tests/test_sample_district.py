@@ -350,11 +350,22 @@ def test_html_report_holds_charts_and_figures(sample: dict) -> None:
     worst = query_dicts(
         sample["analytics"],
         "select s.school_name, c.completeness_score from marts.data_completeness_school c "
-        "join marts.dim_school s using (school_code) where c.school_year = ? and c.period = 'dau_nam' "
+        "join marts.dim_school s using (school_code) where c.school_year = ? and c.period = 'cuoi_nam' "
         "order by c.completeness_score limit 1",
         [year],
     )[0]
+    # the league table is of the year's latest period with reports: the end of the year
+    assert "Bảng xếp hạng mức đầy đủ dữ liệu (Cuối năm)" in html
     assert worst["school_name"] in html and f"{worst['completeness_score']:.1f}" in html
+    # the infrastructure targets are the mart's figures, not computed again
+    [targets] = query_dicts(
+        sample["analytics"],
+        "select pct_schools_computer_ratio_met, pct_schools_internet_all_classrooms "
+        "from marts.infrastructure_district where school_year = ? and period = 'cuoi_nam'",
+        [year],
+    )
+    for value in targets.values():
+        assert f'<td class="num">{value:.1f}</td>' in html
 
 
 def test_dbt_docs_and_data_docs_are_generated(sample: dict) -> None:

@@ -10,7 +10,13 @@ import duckdb
 
 from pipelines.assets.constants import OWNER
 from pipelines.reference.labels import load_labels
-from pipelines.reports.content import ReportContext, report_unit, report_year, section_frames
+from pipelines.reports.content import (
+    ReportContext,
+    report_period,
+    report_unit,
+    report_year,
+    section_frames,
+)
 from pipelines.reports.excel import write_excel_report
 from pipelines.reports.html import write_html_report
 from pipelines.reports.parquet import export_parquet
@@ -31,8 +37,13 @@ def _report_inputs(paths: CdsPaths):
         year = report_year(con)
         if year is None:
             raise dg.Failure("Chưa có dữ liệu năm học nào trong analytics.duckdb để lập báo cáo")
-        ctx = ReportContext(unit=report_unit(con), school_year=year, made_on=date.today())
-        frames = section_frames(con, year)
+        ctx = ReportContext(
+            unit=report_unit(con),
+            school_year=year,
+            period=report_period(con, year),
+            made_on=date.today(),
+        )
+        frames = section_frames(con, ctx)
     finally:
         con.close()
     return settings, labels, ctx, frames

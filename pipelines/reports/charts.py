@@ -73,14 +73,14 @@ def on_time_by_report(reporting: pl.DataFrame) -> str:
 
 
 def targets_met(targets: pl.DataFrame) -> str:
-    """Bars: share of schools meeting each infrastructure target, against 100 %."""
+    """Bars: each infrastructure target of the plan, against 100 %."""
     chart = (
-        alt.Chart(targets.to_pandas(), title="Chỉ tiêu hạ tầng: tỉ lệ trường đạt (%)")
+        alt.Chart(targets.to_pandas(), title="Chỉ tiêu hạ tầng của kế hoạch (%)")
         .mark_bar(color="#3d85c6")
         .encode(
-            y=alt.Y("Chỉ tiêu:N", sort=None),
-            x=alt.X("Tỉ lệ trường đạt (%):Q", scale=alt.Scale(domain=[0, 100])),
-            tooltip=["Chỉ tiêu", "Tỉ lệ trường đạt (%)"],
+            y=alt.Y("Chỉ tiêu:N", sort=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("Tỉ lệ (%):Q", scale=alt.Scale(domain=[0, 100])),
+            tooltip=["Chỉ tiêu", "Tỉ lệ (%)"],
         )
         .properties(width=560, height=34 * max(targets.height, 1))
     )

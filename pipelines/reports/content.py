@@ -80,26 +80,42 @@ SECTIONS = (
         "Chỉ tiêu hạ tầng",
         "Chỉ tiêu hạ tầng và số hoá theo trường",
         "Học sinh trên một máy tính (Tin học, mục tiêu ≤ 2), phòng học có Internet, chữ ký số "
-        "của giáo viên, học bạ số, theo báo cáo mới nhất của năm học.",
+        "của giáo viên, học bạ số, theo kỳ báo cáo mới nhất của năm học.",
         """
-        with latest as (
-            select * from marts.infrastructure_school where school_year = $year
-            qualify period = max(period) over (partition by school_code)
-        )
         select i.school_code, s.school_name, i.school_level, i.period, i.students_per_computer,
                i.meets_computer_ratio, i.pct_classrooms_internet,
                i.pct_teachers_digital_signature, i.pct_students_digital_transcript
-        from latest i join marts.dim_school s using (school_code)
+        from marts.infrastructure_school i join marts.dim_school s using (school_code)
+        where i.school_year = $year and i.period = $period
         order by i.school_level, s.school_name
         """,
     ),
 )
 
 
+# The district's infrastructure targets as the mart computes them, for the HTML chart
+# (weighted by the schools that reported, when the report covers several districts).
+TARGETS_SQL = """
+    select
+        sum(n_reported) as n_reported,
+        sum(pct_schools_computer_ratio_met * n_reported) / sum(n_reported)
+            as pct_schools_computer_ratio_met,
+        sum(pct_schools_internet_all_classrooms * n_reported) / sum(n_reported)
+            as pct_schools_internet_all_classrooms,
+        sum(pct_schools_all_staff_signature * n_reported) / sum(n_reported)
+            as pct_schools_all_staff_signature,
+        sum(avg_pct_students_digital_transcript * n_reported) / sum(n_reported)
+            as avg_pct_students_digital_transcript
+    from marts.infrastructure_district
+    where school_year = $year and period = $period and n_reported > 0
+"""
+
+
 @dataclass(frozen=True)
 class ReportContext:
     unit: str  # the district(s) or province the report covers
     school_year: str
+    period: str | None  # the latest period of the year with a statistical report received
     made_on: date
 
 
@@ -123,5 +139,25 @@ def report_unit(con: duckdb.DuckDBPyConnection) -> str:
     return ", ".join(names) if len(names) <= 3 else f"{len(names)} quận/huyện"
 
 
-def section_frames(con: duckdb.DuckDBPyConnection, school_year: str) -> dict[str, pl.DataFrame]:
-    return {s.key: con.sql(s.sql, params={"year": school_year}).pl() for s in SECTIONS}
+def report_period(con: duckdb.DuckDBPyConnection, school_year: str) -> str | None:
+    """The latest period (by its due date) of `school_year` for which a statistical report
+    was received."""
+    rows = con.execute(
+        "select period from marts.reporting_status where school_year = $year "
+        "and report = 'emis_report' and received group by period order by max(due_on) desc "
+        "limit 1",
+        {"year": school_year},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, ctx: ReportContext) -> pl.DataFrame:
+    params = {"year": ctx.school_year, "period": ctx.period}
+    return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).pl()
+
+
+def section_frames(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> dict[str, pl.DataFrame]:
+    """One frame per section, and `targets`: the district's infrastructure targets."""
+    frames = {s.key: _query(con, s.sql, ctx) for s in SECTIONS}
+    frames["targets"] = _query(con, TARGETS_SQL, ctx)
+    return frames

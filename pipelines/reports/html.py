@@ -12,48 +12,35 @@ from pipelines.reports import charts
 from pipelines.reports.content import SECTIONS, ReportContext
 
 TEMPLATES = Path(__file__).with_name("templates")
-BAND_CLASS = {"green": "green", "amber": "amber", "red": "red"}
 
 
-def infrastructure_targets(infra: pl.DataFrame) -> pl.DataFrame:
-    """Share of reporting schools that meet each target of the plan."""
-    n = infra.filter(
-        pl.col("students_per_computer").is_not_null()
-        | pl.col("pct_classrooms_internet").is_not_null()
-    ).height
-    if n == 0:
-        return pl.DataFrame(
-            {"Chỉ tiêu": [], "Tỉ lệ trường đạt (%)": []},
-            schema={"Chỉ tiêu": pl.String, "Tỉ lệ trường đạt (%)": pl.Float64},
-        )
-    met = {
-        "≤ 2 học sinh/máy tính (Tin học)": infra["meets_computer_ratio"].fill_null(False).sum(),
-        "Internet ở mọi phòng học": (infra["pct_classrooms_internet"] >= 100)
-        .fill_null(False)
-        .sum(),
-        "100% giáo viên có chữ ký số": (infra["pct_teachers_digital_signature"] >= 100)
-        .fill_null(False)
-        .sum(),
-        "100% học sinh có học bạ số": (infra["pct_students_digital_transcript"] >= 100)
-        .fill_null(False)
-        .sum(),
+def infrastructure_targets(targets: pl.DataFrame) -> pl.DataFrame:
+    """The plan's infrastructure targets, as the mart computes them, one row each."""
+    names = {
+        "pct_schools_computer_ratio_met": "Trường đạt ≤ 2 học sinh/máy tính (Tin học)",
+        "pct_schools_internet_all_classrooms": "Trường có Internet ở mọi phòng học",
+        "pct_schools_all_staff_signature": "Trường có 100% giáo viên ký số",
+        "avg_pct_students_digital_transcript": "Học sinh có học bạ số (trung bình)",
     }
-    return pl.DataFrame(
-        {
-            "Chỉ tiêu": list(met),
-            "Tỉ lệ trường đạt (%)": [round(100 * v / n, 1) for v in met.values()],
-        }
+    return (
+        targets.select(list(names))
+        .unpivot(variable_name="key", value_name="Tỉ lệ (%)")
+        .filter(pl.col("Tỉ lệ (%)").is_not_null())
+        .select(
+            pl.col("key").replace_strict(names).alias("Chỉ tiêu"),
+            pl.col("Tỉ lệ (%)").cast(pl.Float64).round(1),
+        )
     )
 
 
 def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels) -> str:
-    completeness = frames["completeness"]
-    latest_period = completeness["period"].max() if completeness.height else None
-    league = completeness.filter(pl.col("period") == latest_period).sort(
-        "completeness_score", descending=True, nulls_last=True
+    league = (
+        frames["completeness"]
+        .filter(pl.col("period") == ctx.period)
+        .sort("completeness_score", descending=True, nulls_last=True)
     )
     summary = frames["cds_levels"]
-    targets = infrastructure_targets(frames["infrastructure"])
+    targets = infrastructure_targets(frames["targets"])
     reporting = frames["reporting"].with_columns(
         pl.col("report").replace(labels.values["report"]),
         pl.col("period").replace(labels.values["period"]),
@@ -73,10 +60,9 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         chart_targets=charts.targets_met(targets),
         targets=targets.rows(),
         league=league.to_dicts(),
-        league_period=labels.values["period"].get(latest_period, latest_period),
+        league_period=labels.values["period"].get(ctx.period, ctx.period),
         band_label=labels.values["band"],
         level_label=labels.values["level"],
-        band_class=BAND_CLASS,
     )
 
 
