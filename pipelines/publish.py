@@ -15,7 +15,6 @@ import duckdb
 from pipelines.reference.labels import Labels
 
 PUBLISHED_SCHEMA = "marts"
-VIEWS_SCHEMA = "bao_cao"  # the same tables with Vietnamese column names
 
 
 def _quote(text: str) -> str:
@@ -27,8 +26,8 @@ def _ident(text: str) -> str:
 
 
 def describe(con: duckdb.DuckDBPyConnection, catalog: str, table: str, labels: Labels) -> None:
-    """Vietnamese comments on a published table and its columns, and a view `bao_cao.<table>`
-    whose columns carry the Vietnamese names."""
+    """Vietnamese comments on a published table and its columns (`labels_vi.csv`); the file
+    keeps the `marts` schema only, as the contract says."""
     columns = [
         r[0]
         for r in con.execute(
@@ -41,20 +40,6 @@ def describe(con: duckdb.DuckDBPyConnection, catalog: str, table: str, labels: L
     con.execute(f"comment on table {name} is {_quote(labels.table(table))}")
     for c in columns:
         con.execute(f"comment on column {name}.{_ident(c)} is {_quote(labels.column(c))}")
-    seen: set[str] = set()
-    aliases = []
-    for c in columns:
-        alias = labels.column(c)
-        alias = alias if alias not in seen else f"{alias} ({c})"
-        seen.add(alias)
-        aliases.append(f"{_ident(c)} as {_ident(alias)}")
-    con.execute(
-        f"create view {catalog}.{VIEWS_SCHEMA}.{table} as "
-        f"select {', '.join(aliases)} from {PUBLISHED_SCHEMA}.{table}"
-    )
-    con.execute(
-        f"comment on view {catalog}.{VIEWS_SCHEMA}.{table} is {_quote(labels.table(table))}"
-    )
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -69,15 +54,14 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def publish_analytics(
     con: duckdb.DuckDBPyConnection, target: Path, labels: Labels
 ) -> dict[str, int]:
-    """Copy every table of schema `marts` into a fresh database, with Vietnamese comments and
-    views, and swap it in atomically."""
+    """Copy every table of schema `marts` into a fresh database, with Vietnamese comments,
+    and swap it in atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
     con.execute(f"attach '{tmp}' as pub")
     try:
         con.execute(f"create schema pub.{PUBLISHED_SCHEMA}")
-        con.execute(f"create schema pub.{VIEWS_SCHEMA}")
         for table in mart_tables(con):
             con.execute(
                 f"create table pub.{PUBLISHED_SCHEMA}.{table} as "

@@ -49,16 +49,8 @@ def test_analytics_holds_the_marts_only(sample: dict) -> None:
     tables = query(
         sample["analytics"], "select table_schema, table_name from information_schema.tables"
     )
-    assert {s for s, _ in tables} == {"marts", "bao_cao"}
-    assert {t for s, t in tables if s == "marts"} == MARTS
-    assert {t for s, t in tables if s == "bao_cao"} == MARTS  # the Vietnamese views
-    kinds = dict(
-        query(
-            sample["analytics"],
-            "select table_schema, any_value(table_type) from information_schema.tables group by 1",
-        )
-    )
-    assert kinds == {"marts": "BASE TABLE", "bao_cao": "VIEW"}
+    assert {s for s, _ in tables} == {"marts"}
+    assert {t for _, t in tables} == MARTS
     assert query(sample["analytics"], "select count(*) from marts.dim_school") == [(54,)]
     levels = dict(
         query(sample["analytics"], "select level, count(*) from marts.dim_school group by 1")
@@ -245,15 +237,6 @@ def test_analytics_speaks_vietnamese(sample: dict) -> None:
         "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'follow_up_list'",
     )
     assert table_comment == "Danh sách việc cần đôn đốc"
-    via_view = query(
-        sample["analytics"],
-        'select count(*) from bao_cao.cds_maturity_school where "Mức CĐS (đã kiểm tra)" = 3',
-    )
-    direct = query(
-        sample["analytics"],
-        "select count(*) from marts.cds_maturity_school where verified_level = 3",
-    )
-    assert via_view == direct and direct[0][0] > 0
 
 
 def test_every_published_column_has_a_vietnamese_label(sample: dict) -> None:
