@@ -45,7 +45,13 @@ def _warehouse_free(db: Path) -> str | None:
 @click.option("--raw", default="raw", show_default=True, help="Thư mục tệp nộp (raw/).")
 @click.option("--warehouse", default="warehouse", show_default=True, help="Thư mục kho dữ liệu.")
 @click.option("--reference", default=None, help="Thư mục dữ liệu tham chiếu thay thế.")
-def run(raw: str, warehouse: str, reference: str | None) -> None:
+@click.option(
+    "--timings",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Ghi thời gian từng bước và từng giai đoạn (JSON) vào tệp này.",
+)
+def run(raw: str, warehouse: str, reference: str | None, timings: str | None) -> None:
     settings = _settings(raw, warehouse, reference)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
@@ -72,6 +78,8 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
                 tags=full_run_tags(defs),
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
+            if timings:
+                _write_timings(Path(timings), defs, instance, result.run_id, started)
     except (IndexError_, CalendarError, CodeListError) as exc:
         click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {exc}", err=True)
         sys.exit(2)
@@ -101,6 +109,19 @@ def run(raw: str, warehouse: str, reference: str | None) -> None:
             )
         sys.exit(1)
     click.echo(f"✓ Hoàn tất sau {time.monotonic() - started:.0f} giây.")
+
+
+def _write_timings(path: Path, defs, instance, run_id: str, started: float) -> None:
+    import json
+
+    from pipelines.run_timings import op_stages, stage_seconds, step_durations
+
+    steps = step_durations(instance, run_id)
+    stages = stage_seconds(steps, op_stages(defs))
+    stages["overhead"] += time.monotonic() - started - sum(stages.values())
+    path.write_text(
+        json.dumps({"stages": stages, "steps": dict(steps)}, indent=1), encoding="utf-8"
+    )
 
 
 @main.command(help="Kiểm tra tệp mà không nạp vào kho; in mọi lỗi tìm thấy.")

@@ -1,9 +1,10 @@
-"""The landing and audit schemas of `warehouse.duckdb`, and how one file's outcome is
-written there: in a single transaction, so a crash never leaves half a file loaded."""
+"""The landing and audit schemas of `warehouse.duckdb`, and how file outcomes are written
+there: a batch of files in a single transaction, so a crash never leaves half a file (or half
+a batch) loaded, and the next run reads again whatever was not committed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -139,19 +140,58 @@ class FileOutcome:
     reject_message_vi: str | None = None
     duplicate_of: str | None = None
 
+    _counts: tuple[int, int, int] | None = field(default=None, repr=False)
+
     @property
     def rows_accepted(self) -> int:
+        if self._counts is not None:
+            return self._counts[0]
         return 0 if self.accepted is None else self.accepted.height
 
     @property
     def rows_quarantined(self) -> int:
+        if self._counts is not None:
+            return self._counts[1]
         return 0 if self.quarantined is None else self.quarantined.height
 
     @property
     def n_warnings(self) -> int:
+        if self._counts is not None:
+            return self._counts[2]
         if self.issues is None:
             return 0
         return self.issues.filter(pl.col("severity") == "warning").height
+
+    def release(self) -> None:
+        """Drop the row frames once written, keeping their counts: a province's run would
+        otherwise hold every accepted row in memory until the end."""
+        self._counts = (self.rows_accepted, self.rows_quarantined, self.n_warnings)
+        self.accepted = self.quarantined = self.issues = None
+
+
+_FILES_SCHEMA: dict[str, pl.DataType] = {
+    "load_seq": pl.Int64,
+    "source": pl.String,
+    "source_file": pl.String,
+    "file_sha256": pl.String,
+    "file_size": pl.Int64,
+    "status": pl.String,
+    "duplicate_of": pl.String,
+    "sheet": pl.String,
+    "header_row": pl.Int32,
+    "school_code": pl.String,
+    "school_year": pl.String,
+    "period": pl.String,
+    "submitted_on": pl.Date,
+    "rows_read": pl.Int64,
+    "rows_accepted": pl.Int64,
+    "rows_quarantined": pl.Int64,
+    "n_warnings": pl.Int64,
+    "extra_columns": pl.List(pl.String),
+    "reject_rule": pl.String,
+    "reject_message_vi": pl.String,
+    "loaded_at": pl.Datetime("us"),
+}
 
 
 def write_outcome(
@@ -161,122 +201,188 @@ def write_outcome(
     loaded_at: datetime,
 ) -> int:
     """Record one file atomically; return its load sequence number."""
+    return write_outcomes(con, [outcome], landing_schema, loaded_at)[0]
+
+
+def write_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    landing_schema: dict[str, pl.DataType],
+    loaded_at: datetime,
+) -> list[int]:
+    """Record a batch of files in one transaction (all of them or none); return their load
+    sequence numbers, in order. One insert per table for the whole batch: a commit per file
+    cost more than reading the file at province scale."""
+    if not outcomes:
+        return []
     con.execute("begin transaction")
     try:
-        # A rejected file is tried again on every run: forget its previous rejection.
-        con.execute(
-            "delete from audit.ingest_issues where source = ? and file_sha256 = ? and load_seq in "
-            "(select load_seq from audit.ingest_files where status = 'rejected' and source = ? "
-            " and file_sha256 = ? and source_file = ?)",
-            [
-                outcome.source,
-                outcome.file_sha256,
-                outcome.source,
-                outcome.file_sha256,
-                outcome.source_file,
-            ],
+        _forget_rejections(con, outcomes)
+        seqs = sorted(
+            r[0]
+            for r in con.execute(
+                "select nextval('audit.load_seq') from range(?)", [len(outcomes)]
+            ).fetchall()
         )
-        con.execute(
-            "delete from audit.ingest_files where status = 'rejected' and source = ? "
-            "and file_sha256 = ? and source_file = ?",
-            [outcome.source, outcome.file_sha256, outcome.source_file],
+        _insert(con, "audit.ingest_files", _files_frame(outcomes, seqs, loaded_at))
+        pairs = list(zip(outcomes, seqs, strict=True))
+        _insert(
+            con,
+            f"landing.{outcomes[0].source}",
+            _concat(_landing_rows(o, seq, landing_schema, loaded_at) for o, seq in pairs),
         )
-        seq = con.execute("select nextval('audit.load_seq')").fetchone()[0]
-        m = outcome.meta
-        con.execute(
-            "insert into audit.ingest_files values "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                seq,
-                outcome.source,
-                outcome.source_file,
-                outcome.file_sha256,
-                outcome.file_size,
-                outcome.status,
-                outcome.duplicate_of,
-                outcome.sheet,
-                outcome.header_row,
-                m.get("school_code"),
-                m.get("school_year"),
-                m.get("period"),
-                m.get("submitted_on"),
-                outcome.rows_read,
-                outcome.rows_accepted,
-                outcome.rows_quarantined,
-                outcome.n_warnings,
-                list(outcome.extra_columns),
-                outcome.reject_rule,
-                outcome.reject_message_vi,
-                loaded_at,
-            ],
+        _insert(
+            con, "audit.ingest_issues", _concat(_issue_rows(o, seq, loaded_at) for o, seq in pairs)
         )
-        lineage = [
-            pl.lit(outcome.source_file).alias("_source_file"),
-            pl.lit(outcome.file_sha256).alias("_file_sha256"),
-            pl.lit(outcome.sheet).alias("_sheet"),
-            pl.lit(loaded_at, pl.Datetime("us")).alias("_loaded_at"),
-            pl.lit(seq, pl.Int64).alias("_load_seq"),
-        ]
-        if outcome.accepted is not None and outcome.accepted.height:
-            rows = outcome.accepted.with_columns(*lineage).select(
-                [pl.col(c).cast(t) for c, t in {**landing_schema, **LINEAGE_SCHEMA}.items()]
-            )
-            con.register("__rows", rows.to_arrow())
-            con.execute(f"insert into landing.{outcome.source} by name select * from __rows")
-            con.unregister("__rows")
-        if outcome.issues is not None and outcome.issues.height:
-            kind = (
-                pl.when(pl.lit(outcome.status == "rejected"))
-                .then(pl.lit("file_rejected"))
-                .when(pl.col("_row").is_null())
-                .then(pl.lit("file_warning"))
-                .when(pl.col("severity") == "error")
-                .then(pl.lit("row_quarantined"))
-                .otherwise(pl.lit("row_warning"))
-            )
-            issues = outcome.issues.select(
-                pl.lit(seq, pl.Int64).alias("load_seq"),
-                pl.lit(outcome.source).alias("source"),
-                pl.lit(outcome.source_file).alias("source_file"),
-                pl.lit(outcome.file_sha256).alias("file_sha256"),
-                pl.lit(outcome.sheet, pl.String).alias("sheet"),
-                pl.col("_row").alias("row"),
-                "field",
-                "rule_id",
-                "severity",
-                kind.alias("kind"),
-                "message_vi",
-                "value",
-                pl.lit(m.get("school_code"), pl.String).alias("school_code"),
-                pl.lit(m.get("school_year"), pl.String).alias("school_year"),
-                pl.lit(m.get("period"), pl.String).alias("period"),
-                pl.lit(loaded_at, pl.Datetime("us")).alias("loaded_at"),
-            )
-            con.register("__issues", issues.to_arrow())
-            con.execute("insert into audit.ingest_issues by name select * from __issues")
-            con.unregister("__issues")
-        if outcome.quarantined is not None and outcome.quarantined.height:
-            errors = outcome.issues.filter(pl.col("severity") == "error")  # type: ignore[union-attr]
-            reasons = errors.group_by("_row").agg(
-                pl.col("rule_id").unique().sort().alias("reasons")
-            )
-            raw_cols = [c for c in outcome.quarantined.columns if c != "_row"]
-            q = outcome.quarantined.join(reasons, on="_row", how="left").select(
-                pl.lit(seq, pl.Int64).alias("load_seq"),
-                pl.lit(outcome.source).alias("source"),
-                pl.lit(outcome.source_file).alias("source_file"),
-                pl.lit(outcome.file_sha256).alias("file_sha256"),
-                pl.lit(outcome.sheet, pl.String).alias("sheet"),
-                pl.col("_row").alias("row"),
-                pl.col("reasons"),
-                pl.struct(raw_cols).struct.json_encode().alias("raw_values"),
-                pl.lit(loaded_at, pl.Datetime("us")).alias("loaded_at"),
-            )
-            con.register("__q", q.to_arrow())
-            con.execute("insert into audit.quarantined_rows by name select * from __q")
-            con.unregister("__q")
+        _insert(
+            con,
+            "audit.quarantined_rows",
+            _concat(_quarantine_rows(o, seq, loaded_at) for o, seq in pairs),
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return seq
+    return seqs
+
+
+def _forget_rejections(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome]) -> None:
+    """A rejected file is tried again on every run: forget its previous rejection."""
+    keys = pl.DataFrame(
+        {
+            "source": [o.source for o in outcomes],
+            "file_sha256": [o.file_sha256 for o in outcomes],
+            "source_file": [o.source_file for o in outcomes],
+        }
+    )
+    con.register("__batch_files", keys.to_arrow())
+    try:
+        con.execute(
+            "delete from audit.ingest_issues where load_seq in ("
+            " select f.load_seq from audit.ingest_files f"
+            " join __batch_files b using (source, file_sha256, source_file)"
+            " where f.status = 'rejected')"
+        )
+        con.execute(
+            "delete from audit.ingest_files where status = 'rejected' and "
+            "(source, file_sha256, source_file) in "
+            "(select (source, file_sha256, source_file) from __batch_files)"
+        )
+    finally:
+        con.unregister("__batch_files")
+
+
+def _files_frame(outcomes: list[FileOutcome], seqs: list[int], loaded_at: datetime) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "load_seq": seq,
+                "source": o.source,
+                "source_file": o.source_file,
+                "file_sha256": o.file_sha256,
+                "file_size": o.file_size,
+                "status": o.status,
+                "duplicate_of": o.duplicate_of,
+                "sheet": o.sheet,
+                "header_row": o.header_row,
+                "school_code": o.meta.get("school_code"),
+                "school_year": o.meta.get("school_year"),
+                "period": o.meta.get("period"),
+                "submitted_on": o.meta.get("submitted_on"),
+                "rows_read": o.rows_read,
+                "rows_accepted": o.rows_accepted,
+                "rows_quarantined": o.rows_quarantined,
+                "n_warnings": o.n_warnings,
+                "extra_columns": list(o.extra_columns),
+                "reject_rule": o.reject_rule,
+                "reject_message_vi": o.reject_message_vi,
+                "loaded_at": loaded_at,
+            }
+            for o, seq in zip(outcomes, seqs, strict=True)
+        ],
+        schema=_FILES_SCHEMA,
+    )
+
+
+def _landing_rows(
+    o: FileOutcome, seq: int, landing_schema: dict[str, pl.DataType], loaded_at: datetime
+) -> pl.DataFrame | None:
+    if o.accepted is None or not o.accepted.height:
+        return None
+    lineage = [
+        pl.lit(o.source_file).alias("_source_file"),
+        pl.lit(o.file_sha256).alias("_file_sha256"),
+        pl.lit(o.sheet).alias("_sheet"),
+        pl.lit(loaded_at, pl.Datetime("us")).alias("_loaded_at"),
+        pl.lit(seq, pl.Int64).alias("_load_seq"),
+    ]
+    return o.accepted.with_columns(*lineage).select(
+        [pl.col(c).cast(t) for c, t in {**landing_schema, **LINEAGE_SCHEMA}.items()]
+    )
+
+
+def _issue_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame | None:
+    if o.issues is None or not o.issues.height:
+        return None
+    m = o.meta
+    kind = (
+        pl.when(pl.lit(o.status == "rejected"))
+        .then(pl.lit("file_rejected"))
+        .when(pl.col("_row").is_null())
+        .then(pl.lit("file_warning"))
+        .when(pl.col("severity") == "error")
+        .then(pl.lit("row_quarantined"))
+        .otherwise(pl.lit("row_warning"))
+    )
+    return o.issues.select(
+        pl.lit(seq, pl.Int64).alias("load_seq"),
+        pl.lit(o.source).alias("source"),
+        pl.lit(o.source_file).alias("source_file"),
+        pl.lit(o.file_sha256).alias("file_sha256"),
+        pl.lit(o.sheet, pl.String).alias("sheet"),
+        pl.col("_row").alias("row"),
+        "field",
+        "rule_id",
+        "severity",
+        kind.alias("kind"),
+        "message_vi",
+        "value",
+        pl.lit(m.get("school_code"), pl.String).alias("school_code"),
+        pl.lit(m.get("school_year"), pl.String).alias("school_year"),
+        pl.lit(m.get("period"), pl.String).alias("period"),
+        pl.lit(loaded_at, pl.Datetime("us")).alias("loaded_at"),
+    )
+
+
+def _quarantine_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame | None:
+    if o.quarantined is None or not o.quarantined.height:
+        return None
+    errors = o.issues.filter(pl.col("severity") == "error")  # type: ignore[union-attr]
+    reasons = errors.group_by("_row").agg(pl.col("rule_id").unique().sort().alias("reasons"))
+    raw_cols = [c for c in o.quarantined.columns if c != "_row"]
+    return o.quarantined.join(reasons, on="_row", how="left").select(
+        pl.lit(seq, pl.Int64).alias("load_seq"),
+        pl.lit(o.source).alias("source"),
+        pl.lit(o.source_file).alias("source_file"),
+        pl.lit(o.file_sha256).alias("file_sha256"),
+        pl.lit(o.sheet, pl.String).alias("sheet"),
+        pl.col("_row").alias("row"),
+        pl.col("reasons"),
+        pl.struct(raw_cols).struct.json_encode().alias("raw_values"),
+        pl.lit(loaded_at, pl.Datetime("us")).alias("loaded_at"),
+    )
+
+
+def _concat(frames) -> pl.DataFrame | None:
+    present = [f for f in frames if f is not None]
+    return pl.concat(present, how="vertical_relaxed") if present else None
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | None) -> None:
+    if frame is None or not frame.height:
+        return
+    con.register("__batch_rows", frame.to_arrow())
+    try:
+        con.execute(f"insert into {table} by name select * from __batch_rows")
+    finally:
+        con.unregister("__batch_rows")

@@ -17,7 +17,7 @@ from pipelines.ingest.landing import (
     ensure_landing_table,
     ensure_schemas,
     recorded_duplicates,
-    write_outcome,
+    write_outcomes,
 )
 from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
@@ -27,6 +27,12 @@ from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.settings import Settings
+
+# Files written per transaction, or fewer when their rows reach BATCH_ROWS: one commit per
+# file was the second largest cost of ingestion (BENCHMARKS.md), one per source would hold a
+# province's rows in memory.
+BATCH_FILES = 500
+BATCH_ROWS = 1_000_000
 
 # Lock files and editor droppings that sit next to real files in a shared folder.
 _IGNORED_PREFIXES = ("~$", ".~lock", ".")
@@ -216,6 +222,14 @@ def ingest_source(
     done = accepted_hashes(con, source.name)
     dup_seen = recorded_duplicates(con, source.name)
     summary = IngestSummary(source.name)
+    batch: list[FileOutcome] = []
+
+    def flush() -> None:
+        write_outcomes(con, batch, source.landing_schema, loaded_at)
+        for o in batch:
+            o.release()
+        batch.clear()
+
     for path in list_source_files(raw_dir, source.name):
         summary.files_seen += 1
         rel = path.relative_to(raw_dir).as_posix()
@@ -231,7 +245,7 @@ def ingest_source(
                     meta={},
                     duplicate_of=done[sha],
                 )
-                write_outcome(con, outcome, source.landing_schema, loaded_at)
+                batch.append(outcome)
                 summary.outcomes.append(outcome)
             else:
                 summary.files_unchanged += 1
@@ -244,10 +258,13 @@ def ingest_source(
         if periods is not None and outcome.status == "accepted" and period not in periods:
             summary.files_other_period += 1
             continue
-        write_outcome(con, outcome, source.landing_schema, loaded_at)
+        batch.append(outcome)
         if outcome.status == "accepted":
             done[sha] = rel
         summary.outcomes.append(outcome)
+        if len(batch) >= BATCH_FILES or sum(o.rows_read for o in batch) >= BATCH_ROWS:
+            flush()
+    flush()
     return summary
 
 
