@@ -5,7 +5,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install browser run test lint ui sample screenshots clean
+.PHONY: install browser run test lint ui sample screenshots bench clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -38,6 +38,12 @@ sample: install
 # Screenshots of the UI for the README (docs/img/), taken by the browser test.
 screenshots: install browser
 	CDS_SCREENSHOT_DIR=docs/img $(UV) run --locked pytest tests/test_ui_browser.py
+
+# Speed and memory at district, province and a national fraction (not part of the tests):
+# generates each scale once into .bench/, prints the table and writes BENCHMARKS.md.
+# Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look.
+bench: install
+	$(UV) run --locked python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target

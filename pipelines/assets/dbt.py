@@ -3,7 +3,11 @@
 dbt tests become asset checks; unit tests are run by the test suite, not on every run.
 """
 
+import hashlib
+import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -32,6 +36,30 @@ def ensure_manifest() -> None:
     newest = max((p.stat().st_mtime for p in sources), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         dbt_project.preparer.prepare(dbt_project)
+
+
+def _keep_partial_parse(invocation) -> None:
+    """Copy the invocation's parse state back to the project's target/, where dagster-dbt
+    takes it for the next invocation: the state shipped with the manifest was parsed for
+    another warehouse path ("profile has changed"), so every run re-parsed the project."""
+    state = Path(invocation.target_path) / "partial_parse.msgpack"
+    kept = Path(dbt_project.project_dir) / dbt_project.target_path / "partial_parse.msgpack"
+    if state.exists() and state != kept:
+        tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        shutil.copyfile(state, tmp)
+        tmp.replace(kept)  # atomic: another process may be starting dbt from it
+
+
+def docs_fingerprint(project_dir: Path, columns: list[tuple]) -> str:
+    """What the dbt docs show: the project's sources and the warehouse's columns."""
+    h = hashlib.sha256()
+    for pattern in ("models/**/*", "macros/**/*", "tests/**/*", "dbt_project.yml"):
+        for path in sorted(project_dir.glob(pattern)):
+            if path.is_file():
+                h.update(path.relative_to(project_dir).as_posix().encode())
+                h.update(path.read_bytes())
+    h.update(repr(sorted(columns)).encode())
+    return h.hexdigest()
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -108,6 +136,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 log = context.log.warning if result.severity.value == "WARN" else context.log.error
                 log(result.description)
             yield from failed
+        _keep_partial_parse(invocation)
         if not invocation.is_successful():
             broken = [r.description for r in failed if r.severity.value == "ERROR"]
             raise dg.Failure(
@@ -132,14 +161,33 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         "--static`)."
     ),
 )
-def dbt_docs(dbt: DbtCliResource, paths: CdsPaths) -> dg.MaterializeResult:
+def dbt_docs(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: CdsPaths, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
     target = paths.settings.warehouse_dir / "docs" / "dbt"
-    dbt.cli(
-        ["docs", "generate", "--static"], manifest=dbt_project.manifest_path, target_path=target
-    ).wait()
     page = target / "static_index.html"
+    stamp = target / "fingerprint.txt"
+    with duckdb.get_connection() as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns where table_schema not in ('landing', 'audit')"
+        ).fetchall()
+    fingerprint = docs_fingerprint(DBT_PROJECT_DIR, columns)
+    regenerated = not (page.exists() and stamp.exists() and stamp.read_text() == fingerprint)
+    if regenerated:
+        _keep_partial_parse(
+            dbt.cli(
+                ["docs", "generate", "--static"],
+                manifest=dbt_project.manifest_path,
+                target_path=target,
+            ).wait()
+        )
+        stamp.write_text(fingerprint)
+    else:
+        context.log.info("dbt docs unchanged (same project and columns): not regenerated")
     return dg.MaterializeResult(
         metadata={
+            "regenerated": regenerated,
             "path": dg.MetadataValue.path(str(page)),
             "url": dg.MetadataValue.url(page.as_uri()),
             "size_kb": round(page.stat().st_size / 1024, 1),

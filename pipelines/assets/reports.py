@@ -17,8 +17,6 @@ from pipelines.reports.content import (
     report_year,
     section_frames,
 )
-from pipelines.reports.excel import write_excel_report
-from pipelines.reports.html import write_html_report
 from pipelines.reports.parquet import export_parquet
 from pipelines.resources import CdsPaths
 
@@ -94,6 +92,8 @@ def parquet_exports(paths: CdsPaths) -> dg.MaterializeResult:
 def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
     settings, labels, ctx, frames = _report_inputs(paths)
     path = settings.warehouse_dir / "reports" / f"bao_cao_cds_{ctx.school_year}.xlsx"
+    from pipelines.reports.excel import write_excel_report  # xlsxwriter: only here
+
     rows = write_excel_report(path, frames, ctx, labels)
     return dg.MaterializeResult(
         metadata={
@@ -120,6 +120,8 @@ def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
 def html_report(paths: CdsPaths) -> dg.MaterializeResult:
     settings, labels, ctx, frames = _report_inputs(paths)
     path = settings.warehouse_dir / "reports" / f"bao_cao_cds_{ctx.school_year}.html"
+    from pipelines.reports.html import write_html_report  # Altair and vl-convert: only here
+
     write_html_report(path, frames, ctx, labels)
     return dg.MaterializeResult(
         metadata={

@@ -15,9 +15,10 @@ from pipelines.assets.constants import DUCKDB_POOL
 from pipelines.assets.metadata import markdown_table
 from pipelines.resources import CdsPaths
 from pipelines.validation.gx_suites import SuiteOutcome, run_suite, suite_path
+from pipelines.validation.incremental import validate_table
 
 
-def _result(outcome: SuiteOutcome, data_docs: Path) -> dg.AssetCheckResult:
+def _result(outcome: SuiteOutcome, data_docs: Path, rows_new: int) -> dg.AssetCheckResult:
     failures = pl.DataFrame(
         [
             {
@@ -52,6 +53,7 @@ def _result(outcome: SuiteOutcome, data_docs: Path) -> dg.AssetCheckResult:
         metadata={
             "suite": dg.MetadataValue.path(str(suite_path(outcome.suite))),
             "rows_validated": outcome.element_count,
+            "rows_validated_this_run": rows_new,
             "expectations": outcome.evaluated,
             "failed_expectations": len(outcome.failures),
             "failures": markdown_table(failures),
@@ -109,12 +111,19 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
     def _check(
         context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: CdsPaths
     ) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as con:
-            df = con.sql(f"select * from landing.{source}").df()
-            parameters = _parameters(con, source)
         docs = paths.settings.warehouse_dir / "docs" / "gx"
-        outcome = run_suite(f"landing_{source}", df, parameters, docs_dir=docs)
-        result = _result(outcome, docs / "index.html")
+        suite = f"landing_{source}"
+        with duckdb.get_connection() as con:
+            parameters = _parameters(con, source)
+            validated = validate_table(
+                con,
+                f"landing.{source}",
+                suite,
+                parameters,
+                lambda df: run_suite(suite, df, parameters, docs_dir=docs),
+            )
+        outcome = validated.outcome
+        result = _result(outcome, docs / "index.html", validated.rows_new)
         if not outcome.success:
             log = context.log.warning if outcome.severity == "warning" else context.log.error
             log(result.description)

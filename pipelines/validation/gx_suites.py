@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipelines.settings import EXPECTATIONS_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -48,6 +49,44 @@ class SuiteOutcome:
         if any(f.severity == "error" for f in self.failures):
             return "error"
         return "warning" if self.failures else None
+
+
+def merge_outcomes(outcomes: list[SuiteOutcome]) -> SuiteOutcome:
+    """One outcome for a table validated in parts (earlier loads, then each new chunk).
+    Exact for these suites: their uniqueness rules are per load (`_load_seq` in the key)."""
+    merged: dict[tuple, Failure] = {}
+    for outcome in outcomes:
+        for f in outcome.failures:
+            key = (f.expectation, f.column, f.severity, f.description_vi)
+            if key not in merged:
+                merged[key] = Failure(**{**asdict(f), "examples": [], "rows": [], "places": []})
+                merged[key].unexpected_count = None
+            m = merged[key]
+            if f.unexpected_count is not None:
+                m.unexpected_count = (m.unexpected_count or 0) + f.unexpected_count
+            m.examples = (m.examples + f.examples)[:10]
+            m.rows = (m.rows + f.rows)[:20]
+            m.places = (m.places + f.places)[:20]
+    return SuiteOutcome(
+        suite=outcomes[0].suite,
+        element_count=sum(o.element_count for o in outcomes),
+        evaluated=max(o.evaluated for o in outcomes),
+        failures=list(merged.values()),
+    )
+
+
+def outcome_to_json(outcome: SuiteOutcome) -> str:
+    return json.dumps(asdict(outcome), ensure_ascii=False, default=str)
+
+
+def outcome_from_json(text: str) -> SuiteOutcome:
+    data = json.loads(text)
+    return SuiteOutcome(
+        suite=data["suite"],
+        element_count=data["element_count"],
+        evaluated=data["evaluated"],
+        failures=[Failure(**f) for f in data["failures"]],
+    )
 
 
 def suite_path(name: str) -> Path:
@@ -108,6 +147,7 @@ def run_suite(
     """Validate `df` with the suite `name`; every failing expectation is returned.
     With `docs_dir`, the result is also rendered into Great Expectations Data Docs there."""
     import great_expectations as gx
+    import pandas as pd
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )

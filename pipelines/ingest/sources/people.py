@@ -155,12 +155,10 @@ def finish(
         ],
         separator="|",
     )
-    accepted = accepted.with_columns(
-        ctx.pseudonymizer.keys(accepted["personal_id"]).alias("person_key"),
-        ctx.pseudonymizer.keys(accepted.select(identity.alias("identity")).to_series()).alias(
-            "identity_key"
-        ),
+    keys = ctx.pseudonymizer.key_columns(
+        accepted.select(pl.col("personal_id").alias("person_key"), identity.alias("identity_key"))
     )
+    accepted = accepted.with_columns(keys)
     result = accepted.select(
         "_row",
         pl.lit(meta["school_code"]).alias("school_code"),
