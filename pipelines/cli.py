@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -55,7 +56,15 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     settings = _settings(raw, warehouse, reference)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
-    if reason := _warehouse_free(settings.warehouse_db):
+    from pipelines.warehouse_lock import WarehouseBusy, warehouse_lock
+
+    writer = contextlib.ExitStack()  # held until the process ends
+    try:
+        writer.enter_context(warehouse_lock(settings.warehouse_dir, wait=False))
+    except WarehouseBusy as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(3)
+    if reason := _warehouse_free(settings.warehouse_db):  # e.g. an analyst holding the file
         click.echo(reason, err=True)
         sys.exit(3)
     started = time.monotonic()
@@ -71,7 +80,7 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     try:
         defs = build_definitions(settings)
         job = defs.resolve_job_def(FULL_PIPELINE)
-        with DagsterInstance.ephemeral() as instance:
+        with writer, DagsterInstance.ephemeral() as instance:
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.audit import ingest_log
 from pipelines.assets.dbt import build_dbt_assets, dbt_docs, dbt_project
@@ -34,7 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # A partial run (one source, one backfill step) runs a dbt test only when every model it
     # reads is built or upstream: never a relationship test against a table not yet built.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    from pipelines.resources import CdsPaths, DbtResource
+    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
 
     periods = period_partitions(settings.reference_file("reporting_calendar.csv"))
 
@@ -71,8 +70,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "paths": CdsPaths.from_settings(settings),
-            "duckdb": DuckDBResource(database=str(settings.warehouse_db)),
-            "dbt": DbtResource(project_dir=dbt_project),
+            "duckdb": WarehouseDuckDB(database=str(settings.warehouse_db)),
+            "dbt": DbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         executor=dg.in_process_executor,
     )

@@ -1,16 +1,24 @@
-"""Dagster resources: where the data is (paths), and dbt; DuckDB is dagster-duckdb's."""
+"""Dagster resources: where the data is (paths), the warehouse (DuckDB, one writer at a
+time), and dbt."""
 
 from __future__ import annotations
 
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
 from pipelines.settings import Settings
+from pipelines.warehouse_lock import warehouse_lock
 
 
 class CdsPaths(dg.ConfigurableResource):
@@ -45,3 +53,25 @@ class DbtResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> Version:
         return Version(version("dbt-core"))
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (`.venv/bin/dbt`), so `.venv/bin/cds run` works
+    without an activated environment; else whatever `dbt` is on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+class WarehouseDuckDB(DuckDBResource):
+    """dagster-duckdb's resource, holding the warehouse's writer lock while a connection is
+    open: a run launched from the UI waits for `cds run` instead of failing on DuckDB's
+    lock (see `pipelines.warehouse_lock`)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        log = dg.get_dagster_logger()
+        with (
+            warehouse_lock(Path(self.database).parent, wait=True, log=log.info),
+            super().get_connection() as con,
+        ):
+            yield con

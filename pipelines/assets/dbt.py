@@ -20,6 +20,7 @@ from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.resources import CdsPaths
 from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.warehouse_lock import warehouse_lock
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -118,15 +119,18 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
         """dbt build; failed tests get their first failing rows as metadata (read once dbt
         has released the warehouse), and a failed build names the tests that broke."""
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
-        )
         failed: list[dg.AssetCheckResult] = []
-        for event in invocation.stream():
-            if isinstance(event, dg.AssetCheckResult) and not event.passed:
-                failed.append(event)
-            else:
-                yield event
+        with warehouse_lock(Path(duckdb.database).parent, wait=True, log=context.log.info):
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test"],
+                context=context,
+                raise_on_error=False,
+            )
+            for event in invocation.stream():
+                if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                    failed.append(event)
+                else:
+                    yield event
         if failed:
             nodes = invocation.get_artifact("manifest.json")["nodes"]
             compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
@@ -175,13 +179,13 @@ def dbt_docs(
     fingerprint = docs_fingerprint(DBT_PROJECT_DIR, columns)
     regenerated = not (page.exists() and stamp.exists() and stamp.read_text() == fingerprint)
     if regenerated:
-        _keep_partial_parse(
-            dbt.cli(
+        with warehouse_lock(Path(duckdb.database).parent, wait=True, log=context.log.info):
+            invocation = dbt.cli(
                 ["docs", "generate", "--static"],
                 manifest=dbt_project.manifest_path,
                 target_path=target,
             ).wait()
-        )
+        _keep_partial_parse(invocation)
         stamp.write_text(fingerprint)
     else:
         context.log.info("dbt docs unchanged (same project and columns): not regenerated")

@@ -23,6 +23,7 @@ from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
 from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
@@ -244,7 +245,7 @@ def ingest_source(
                     status="duplicate",
                     meta={},
                     duplicate_of=done[sha],
-                )
+                )  # listed in marts.data_quality_issues as `duplicate_file`
                 batch.append(outcome)
                 summary.outcomes.append(outcome)
             else:
@@ -279,6 +280,11 @@ def load_ingest_context(
         registry=registry,
         emis_codes=load_emis_codes(settings.reference_file("emis_indicators.csv")),
         pseudonymizer=load_pseudonymizer() if personal else None,
+        calendar_periods=frozenset(
+            load_calendar(settings.reference_file("reporting_calendar.csv"))
+            .select("school_year", "period")
+            .iter_rows()
+        ),
     )
 
 

@@ -110,6 +110,11 @@ def _grid_from_excel(path: Path) -> list[tuple[str, pl.DataFrame]]:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine reports corrupt zips, HTML, encrypted files alike
         detail = str(exc).splitlines()[0].removeprefix("calamine error: ")
+        if "password protected" in detail:
+            raise FileRejected(
+                "file_password",
+                "Tệp Excel có đặt mật khẩu nên không đọc được: gỡ mật khẩu rồi nộp lại",
+            ) from exc
         raise FileRejected(
             "file_unreadable",
             "Không đọc được tệp Excel (tệp hỏng, bị cắt cụt, có mật khẩu hoặc không phải Excel)"

@@ -35,6 +35,8 @@ class IngestContext:
     registry: pl.DataFrame | None  # school_code, level, is_active; None: not known (cds check)
     emis_codes: pl.DataFrame | None = None  # emis_indicators.csv
     pseudonymizer: Pseudonymizer | None = None  # needed for personal data
+    # (school_year, period) of reporting_calendar.csv; None: not checked (cds check)
+    calendar_periods: frozenset[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -157,6 +159,17 @@ def report_header(
                 "warning",
                 f"Thiếu hoặc sai '{date_label}': không xác định được ngày nộp, tính là nộp muộn",
                 h.get("submitted_on"),
+            )
+        )
+    if ctx.calendar_periods is not None and (year, period) not in ctx.calendar_periods:
+        warnings.append(
+            file_issue(
+                "Năm học",
+                "period_not_in_calendar",
+                "warning",
+                f"Năm học {year}, kỳ '{period}' không có trong lịch báo cáo "
+                "(reporting_calendar.csv): dữ liệu được nạp nhưng không thuộc hạn nộp nào",
+                f"{year} {period}",
             )
         )
     meta = {

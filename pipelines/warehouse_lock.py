@@ -1,0 +1,81 @@
+"""One writer at a time on a warehouse, across processes.
+
+DuckDB lets one process write a file, but a run opens and closes its connection step by
+step, and dbt writes from a subprocess: without more, `cds run` and a run started by the
+UI's sensor could take turns between steps and fail on each other's locks. Every writer
+takes `warehouse/.cds-writer.lock` (a file lock, released by the OS if the process dies):
+
+- `cds run` holds it for the whole run and is refused at once, with a message, when
+  another run holds it;
+- a run launched from the Dagster UI takes it for each writing step and waits for it,
+  saying so in the step's log.
+
+Re-entrant within a process: the steps of `cds run` find it already held.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+LOCK_FILE = ".cds-writer.lock"
+WAIT_SECONDS = 6 * 3600  # a national run takes well under this
+
+_guard = threading.Lock()
+_held: dict[Path, tuple[FileLock, int]] = {}
+
+
+class WarehouseBusy(RuntimeError):
+    def __init__(self, warehouse_dir: Path) -> None:
+        super().__init__(
+            f"Kho dữ liệu {warehouse_dir} đang được một lần chạy khác sử dụng (giao diện Dagster "
+            "hoặc một lệnh cds run khác). Chờ lần chạy đó xong rồi chạy lại."
+        )
+
+
+@contextmanager
+def warehouse_lock(
+    warehouse_dir: Path, *, wait: bool, log: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    key = Path(warehouse_dir).resolve()
+    with _guard:
+        if key in _held:
+            lock, depth = _held[key]
+            _held[key] = (lock, depth + 1)
+            reentered = True
+        else:
+            reentered = False
+    if not reentered:
+        key.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(key / LOCK_FILE), thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if not wait:
+                raise WarehouseBusy(key) from None
+            if log:
+                log(
+                    f"Kho dữ liệu {key} đang được một lần chạy khác ghi (vd cds run): "
+                    "bước này chờ đến lượt."
+                )
+            started = time.monotonic()
+            lock.acquire(timeout=WAIT_SECONDS)
+            if log:
+                log(f"Đã đến lượt ghi sau {time.monotonic() - started:.0f} giây chờ.")
+        with _guard:
+            _held[key] = (lock, 1)
+    try:
+        yield
+    finally:
+        with _guard:
+            lock, depth = _held[key]
+            if depth > 1:
+                _held[key] = (lock, depth - 1)
+            else:
+                del _held[key]
+                lock.release()

@@ -1,0 +1,421 @@
+"""The bad-input corpus (issue 8): what schools really send, one file per case.
+
+Each case writes its file(s) under a raw/ folder and says what the warehouse must make of
+it: the outcome (`rejected`, `quarantined` rows, a `warning`, plainly `accepted`, a
+`duplicate`, or `ignored` when the file is not even recorded), the rule, and words of the
+Vietnamese message a data officer reads. `tests/test_bad_input_corpus.py` runs `cds run`
+once over all of them and checks every case.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from pipelines.generate.build import COLUMNS
+from pipelines.generate.writers import Layout, write_table
+from tests.builders import write_registry
+
+TH, MN, THCS = "31000001", "31000002", "31000003"
+YEAR = "2024-2025"
+REGISTRY = [
+    (TH, "Trường Tiểu học Lê Lợi", "Tiểu học"),
+    (MN, "Trường Mầm non Hoa Sen", "Mầm non"),
+    (THCS, "Trường THCS Chu Văn An", "THCS"),
+]
+
+EMIS_ROWS = [
+    ["101", "Tổng số lớp", 10, None, None],
+    ["111", "Số lớp khối 1", 2, None, None],
+    ["201", "Tổng số học sinh", 300, 150, 12],
+]
+
+
+def _emis_header(
+    school: str = TH, year: str = YEAR, period: str = "Đầu năm", day: str = "05/10/2024"
+):
+    return [("Mã trường", school), ("Năm học", year), ("Kỳ báo cáo", period), ("Ngày báo cáo", day)]
+
+
+def emis(path: Path, rows=None, columns=None, **header) -> None:
+    write_table(
+        path,
+        header=_emis_header(**header),
+        columns=columns or COLUMNS["emis_report"],
+        rows=EMIS_ROWS if rows is None else rows,
+        layout=Layout(title="BÁO CÁO THỐNG KÊ"),
+    )
+
+
+def student_row(i: int, **over: object) -> list[object]:
+    row = {
+        "Mã học sinh": f"{TH}{i:05d}",
+        "Họ và tên": f"Nguyễn Văn {chr(65 + i % 26)}",
+        "Ngày sinh": "12/03/2016",
+        "Giới tính": "Nam",
+        "Dân tộc": "Kinh",
+        "Khối": "3",
+        "Lớp": "Ba Ánh Dương",
+        "Trạng thái": "Đang học",
+        "Số định danh cá nhân": f"031216{i:06d}",
+        "Học bạ số": "Đã ký",
+        "KQHT HK1": "Hoàn thành",
+        "KQHT HK2": "",
+    }
+    row.update(over)
+    return list(row.values())
+
+
+def _people_header(school: str = TH, year: str = YEAR, day: str = "30/09/2024"):
+    return [
+        ("Mã trường", school),
+        ("Năm học", year),
+        ("Kỳ báo cáo", "Đầu năm"),
+        ("Ngày xuất dữ liệu", day),
+    ]
+
+
+def students(path: Path, rows: list[list[object]], **header) -> None:
+    write_table(
+        path,
+        header=_people_header(**header),
+        columns=COLUMNS["students"],
+        rows=rows,
+        layout=Layout(header_layout="split"),
+    )
+
+
+def students_csv_text(rows: list[list[object]], day: str = "30/09/2024") -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for label, value in _people_header(day=day):
+        w.writerow([f"{label}:", value])
+    w.writerow([])
+    w.writerow(COLUMNS["students"])
+    w.writerows(rows)
+    return out.getvalue()
+
+
+def teachers(path: Path, rows: list[list[object]] | None = None) -> None:
+    row = [
+        "GV001",
+        "Trần Thị Mai",
+        "01/02/1985",
+        "Nữ",
+        "Kinh",
+        "Giáo viên",
+        "Đạt chuẩn",
+        "Đang làm việc",
+        "031185001234",
+        "Có",
+        "Có",
+    ]
+    write_table(
+        path,
+        header=_people_header(school=THCS),
+        columns=COLUMNS["teachers"],
+        rows=rows or [row],
+        layout=Layout(header_layout="split"),
+    )
+
+
+def cds(path: Path, rows=None, school: str = TH, columns=None) -> None:
+    table = rows or [["1.1", "Nội dung", "Đạt", None, None, "KH số 12"]]
+    write_table(
+        path,
+        header=[("Mã trường", school), ("Năm học", YEAR), ("Ngày báo cáo", "20/02/2025")],
+        columns=columns or COLUMNS["cds_assessment"],
+        rows=table,
+        layout=Layout(title="PHIẾU TỰ ĐÁNH GIÁ"),
+    )
+
+
+def _xlsx_cells(path: Path, build: Callable) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    build(wb, wb.add_worksheet("Báo cáo"))
+    wb.close()
+
+
+def _emis_top(ws, top: int = 0) -> int:
+    for i, (label, value) in enumerate(_emis_header()):
+        ws.write_string(top + i, 0, f"{label}: {value}")
+    return top + len(_emis_header()) + 1
+
+
+def merged_header(path: Path) -> None:
+    """A title merged across the table and the header's 'Tổng số' merged over two rows."""
+
+    def build(wb, ws):
+        fmt = wb.add_format({"bold": True})
+        ws.merge_range(0, 0, 0, 4, "BÁO CÁO THỐNG KÊ ĐẦU NĂM", fmt)
+        row = _emis_top(ws, top=2)
+        for c, name in enumerate(COLUMNS["emis_report"]):
+            ws.merge_range(row, c, row + 1, c, name, fmt)
+        for r, values in enumerate(EMIS_ROWS, start=row + 2):
+            for c, v in enumerate(values):
+                if v is not None:
+                    ws.write(r, c, v)
+
+    _xlsx_cells(path, build)
+
+
+def formulas(path: Path) -> None:
+    """Counts as formulas: one computes, one caches #VALUE!, one #DIV/0!."""
+
+    def build(wb, ws):
+        row = _emis_top(ws)
+        for c, name in enumerate(COLUMNS["emis_report"]):
+            ws.write_string(row, c, name)
+        ws.write_row(row + 1, 0, ["101", "Tổng số lớp"])
+        ws.write_formula(row + 1, 2, "=4+6", None, 10)
+        ws.write_row(row + 2, 0, ["111", "Số lớp khối 1"])
+        ws.write_formula(row + 2, 2, '="a"+1', None, "#VALUE!")
+        ws.write_row(row + 3, 0, ["201", "Tổng số học sinh"])
+        ws.write_formula(row + 3, 2, "=1/0", None, "#DIV/0!")
+
+    _xlsx_cells(path, build)
+
+
+def second_sheet(path: Path) -> None:
+    """A cover sheet first, the report on the second sheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Hướng dẫn").write_string(0, 0, "Điền số liệu ở trang sau")
+    ws = wb.add_worksheet("Số liệu")
+    row = _emis_top(ws)
+    ws.write_row(row, 0, COLUMNS["emis_report"])
+    for r, values in enumerate(EMIS_ROWS, start=row + 1):
+        for c, v in enumerate(values):
+            if v is not None:
+                ws.write(r, c, v)
+    wb.close()
+
+
+def password_protected(path: Path) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain.xlsx"
+        emis(plain)
+        with plain.open("rb") as f, path.open("wb") as out:
+            OOXMLFile(f).encrypt("matkhau123", out)
+
+
+def write_bytes(data: bytes) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    return build
+
+
+def truncated_xlsx(path: Path) -> None:
+    emis(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def big_export(path: Path, n: int = 100_000) -> None:
+    """A 100,000-row students export (CSV), as CSDL ngành writes for a large school."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    i = pl.col("i").cast(pl.String)
+    frame = pl.DataFrame({"i": range(n)}).select(
+        pl.concat_str(pl.lit(TH), i.str.zfill(7)).alias("Mã học sinh"),
+        pl.lit("Phạm Thị Lan").alias("Họ và tên"),
+        pl.lit("02/09/2015").alias("Ngày sinh"),
+        pl.lit("Nữ").alias("Giới tính"),
+        pl.lit("Kinh").alias("Dân tộc"),
+        pl.lit("4").alias("Khối"),
+        pl.lit("4B").alias("Lớp"),
+        pl.lit("Đang học").alias("Trạng thái"),
+        pl.concat_str(pl.lit("031315"), i.str.zfill(6)).alias("Số định danh cá nhân"),
+        pl.lit("Đã ký").alias("Học bạ số"),
+        pl.lit("Hoàn thành tốt").alias("KQHT HK1"),
+        pl.lit(None, pl.String).alias("KQHT HK2"),
+    )
+    header = "".join(f"{label}:,{value}\n" for label, value in _people_header(day="01/10/2024"))
+    path.write_text(header + "\n" + frame.write_csv(), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str  # relative to raw/
+    build: Callable[[Path], None]
+    outcome: str  # rejected | quarantined | warning | accepted | duplicate | ignored
+    rule: str | None = None
+    message: str | None = None  # words the Vietnamese message must contain
+    rows_read: int | None = None
+    # (SQL over the warehouse with one `?` for the file, expected first value): what landed
+    landed: tuple[str, object] | None = None
+
+
+def _students(rows: list[list[object]], **header) -> Callable[[Path], None]:
+    return lambda p: students(p, rows, **header)
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows software writes it: letters with circumflex, breve
+    or horn precomposed (ê, ă, ơ), tone marks as combining characters."""
+    out = []
+    for ch in text:
+        try:
+            out.append(ch.encode("cp1258"))
+            continue
+        except UnicodeEncodeError:
+            pass
+        base, *marks = unicodedata.normalize("NFD", ch)
+        for m in [None, *marks]:
+            letter = unicodedata.normalize("NFC", base + (m or ""))
+            rest = [x for x in marks if x != m]
+            try:
+                out.append(letter.encode("cp1258") + "".join(rest).encode("cp1258"))
+                break
+            except UnicodeEncodeError:
+                continue
+        else:
+            raise UnicodeEncodeError("cp1258", ch, 0, 1, "not in Windows-1258")
+    return b"".join(out)
+
+
+def _text(text: str, encoding: str) -> Callable[[Path], None]:
+    return write_bytes(to_cp1258(text) if encoding == "cp1258" else text.encode(encoding))
+
+
+GOOD = [student_row(i) for i in range(1, 4)]
+
+
+def _landed(sql: str, expected: object) -> tuple[str, object]:
+    return sql, expected
+
+
+def _copy_of(name: str) -> Callable[[Path], None]:
+    return lambda p: p.write_bytes((p.parent / name).read_bytes())
+
+
+CLASS_OF = "select min(class_name) from landing.students where _source_file = ?"
+
+# fmt: off
+CASES: list[Case] = [
+    # files that cannot be read at all
+    Case("zero-byte CSV", "students/rong.csv", write_bytes(b""),
+         "rejected", "file_empty", "Tệp rỗng (0 byte)"),
+    Case("zero-byte workbook", "emis_report/rong.xlsx", write_bytes(b""),
+         "rejected", "file_empty", "0 byte"),
+    Case("workbook with no cells", "emis_report/trang_trang.xlsx",
+         lambda p: _xlsx_cells(p, lambda wb, ws: None),
+         "rejected", "file_empty", "không có dữ liệu"),
+    Case("HTML saved as .xlsx", "emis_report/html.xlsx",
+         write_bytes("<html><body><table><tr><td>Mã số</td></tr></table></body></html>".encode()),
+         "rejected", "file_unreadable", "không phải Excel"),
+    Case("CSV renamed .xlsx", "emis_report/csv_doi_ten.xlsx",
+         write_bytes("Mã trường:,31000001\nMã số,Chỉ tiêu,Tổng số\n101,Tổng số lớp,10\n".encode()),
+         "rejected", "file_unreadable", "Không đọc được tệp Excel"),
+    Case("truncated (corrupt) zip", "emis_report/hong.xlsx", truncated_xlsx,
+         "rejected", "file_unreadable", "tệp hỏng"),
+    Case("password-protected workbook", "emis_report/mat_khau.xlsx", password_protected,
+         "rejected", "file_password", "gỡ mật khẩu rồi nộp lại"),
+    Case("PDF instead of a workbook", "emis_report/bao_cao.pdf", write_bytes(b"%PDF-1.4\n%..."),
+         "rejected", "file_format", "không được hỗ trợ"),
+    Case("binary bytes in a CSV", "students/nhi_phan.csv", write_bytes(b"\x00\x01\x02abc\x00" * 50),
+         "rejected", "file_unreadable", "dữ liệu nhị phân"),
+    # header block and header row
+    Case("required column missing", "cds_assessment/thieu_cot.xlsx",
+         lambda p: cds(p, columns=["Mã tiêu chí", "Nội dung", "Điểm", "Tử số", "Mẫu số", "Minh chứng"]),
+         "rejected", "missing_required_column", "thiếu cột: Điểm tự đánh giá"),
+    Case("no school code in the header", "emis_report/khong_ma.xlsx", lambda p: emis(p, school=""),
+         "rejected", "header_missing_school_code", "Thiếu 'Mã trường'"),
+    Case("unknown school code", "emis_report/truong_la.xlsx", lambda p: emis(p, school="31999999"),
+         "rejected", "unknown_school", "'31999999' không có trong danh mục trường"),
+    Case("school of the wrong level (CĐS of a kindergarten)", "cds_assessment/mam_non.xlsx",
+         lambda p: cds(p, school=MN),
+         "rejected", "level_out_of_scope", "Trường cấp MN không thuộc phạm vi"),
+    Case("school year written wrong", "emis_report/nam_hoc_sai.xlsx", lambda p: emis(p, year="2024/25"),
+         "rejected", "invalid_school_year", "Năm học '2024/25' không hợp lệ"),
+    Case("period unknown", "emis_report/giua_nam.xlsx", lambda p: emis(p, period="Giữa năm"),
+         "rejected", "invalid_period", "Kỳ báo cáo 'Giữa năm' không hợp lệ"),
+    Case("period not in the calendar", "emis_report/2031.xlsx",
+         lambda p: emis(p, year="2030-2031", day="05/10/2030"),
+         "warning", "period_not_in_calendar", "không có trong lịch báo cáo", rows_read=3),
+    Case("submission date missing", "emis_report/khong_ngay.xlsx", lambda p: emis(p, school=THCS, day=""),
+         "warning", "missing_submission_date", "tính là nộp muộn", rows_read=3),
+    Case("merged title and header cells", "emis_report/o_gop.xlsx", merged_header,
+         "accepted", rows_read=3),
+    Case("duplicated column", "cds_assessment/cot_lap.xlsx",
+         lambda p: cds(p, rows=[["1.1", "Nội dung", "Đạt", "Không đạt", None, None, "KH"]],
+                       columns=["Mã tiêu chí", "Nội dung", "Điểm tự đánh giá", "Điểm tự đánh giá",
+                                "Tử số", "Mẫu số", "Minh chứng"]),
+         "warning", "duplicate_column", "Cột bị lặp lại: chỉ dùng cột đầu tiên", rows_read=1,
+         landed=_landed("select self_score_raw from landing.cds_assessment where _source_file = ?",
+                        "Đạt")),
+    Case("report on the second sheet", "emis_report/trang_2.xlsx", second_sheet,
+         "accepted", rows_read=3),
+    # cells
+    # calamine reads a formula's cached value, and error cells (#VALUE!, #DIV/0!) as blank:
+    # the counts are missing, which the GX check reports as a warning naming file and rows.
+    Case("formulas and #VALUE! / #DIV/0! cells", "emis_report/cong_thuc.xlsx", formulas,
+         "accepted", rows_read=3,
+         landed=_landed("select list(total order by _row)::varchar from landing.emis_report "
+                        "where _source_file = ?", "[10, NULL, NULL]")),
+    Case("numbers as text, thousands separators", "emis_report/hang_nghin.xlsx",
+         lambda p: emis(p, school=THCS, period="Cuối năm", day="25/05/2025",
+                        rows=[["101", "Tổng số lớp", "12", None, None],
+                              ["201", "Tổng số học sinh", "1.234", "612", "1,020"]]),
+         "accepted", rows_read=2,
+         landed=_landed("select sum(total) + sum(female) + sum(ethnic) from landing.emis_report "
+                        "where _source_file = ?", 12 + 1234 + 612 + 1020)),
+    Case("decimal comma in a CĐS score", "cds_assessment/dau_phay.xlsx",
+         lambda p: cds(p, school=THCS, rows=[["1.3.1", "Nội dung", "5,5", None, None, "LMS"]]),
+         "accepted", rows_read=1,
+         landed=_landed("select self_score from landing.cds_assessment where _source_file = ?", 5.5)),
+    Case("negative count", "emis_report/so_am.xlsx",
+         lambda p: emis(p, school=THCS, rows=[["101", "Tổng số lớp", -3, None, None]]),
+         "quarantined", "invalid_count", "'Tổng số' phải là số nguyên không âm", rows_read=1),
+    Case("unknown EMIS code", "emis_report/ma_la.xlsx",
+         lambda p: emis(p, period="Cuối năm", day="25/05/2025",
+                        rows=[*EMIS_ROWS, ["999", "Chỉ tiêu lạ", 1, None, None]]),
+         "quarantined", "unknown_emis_code", "không có trong danh mục chỉ tiêu", rows_read=4),
+    Case("birth date in the future", "students/sinh_tuong_lai.xlsx",
+         _students([student_row(1, **{"Ngày sinh": "01/01/2031"}), *GOOD[1:]], day="01/10/2024"),
+         "warning", "invalid_birth_date", "trong tương lai", rows_read=3),
+    Case("birth date before 1900", "students/sinh_1850.xlsx",
+         _students([student_row(5, **{"Ngày sinh": "01/01/1850"})], day="02/10/2024"),
+         "warning", "invalid_birth_date", "trước 1900", rows_read=1),
+    Case("personal ID of the wrong length", "students/cccd_sai.xlsx",
+         _students([student_row(6, **{"Số định danh cá nhân": "03121600"})], day="03/10/2024"),
+         "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=1),
+    Case("blank and duplicated student codes", "students/ma_trung.xlsx",
+         _students([student_row(7), student_row(7), student_row(8, **{"Mã học sinh": ""})],
+                   day="04/10/2024"),
+         "quarantined", "duplicate_student_code", "bị trùng trong tệp", rows_read=3),
+    Case("Windows-1258 CSV", "students/cp1258.csv",
+         _text(students_csv_text([student_row(20), student_row(21)], day="05/10/2024"), "cp1258"),
+         "accepted", rows_read=2, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
+    Case("UTF-16 CSV", "students/utf16.csv",
+         _text(students_csv_text([student_row(22)], day="06/10/2024"), "utf-16"),
+         "accepted", rows_read=1, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
+    Case("100,000-row export", "students/lon.csv", big_export,
+         "accepted", rows_read=100_000,
+         landed=_landed("select count(distinct person_key) from landing.students "
+                        "where _source_file = ?", 100_000)),
+    Case("teachers export", "teachers/gv.xlsx", teachers, "accepted", rows_read=1),
+    Case("registry listing a school twice", "schools/bo_sung.xlsx",
+         lambda p: write_registry(p.parents[1], [REGISTRY[0], REGISTRY[0], *REGISTRY[1:]], name=p.name),
+         "quarantined", "duplicate_school_code", "bị trùng trong danh mục", rows_read=4),
+    # the same file twice, and editor droppings
+    Case("original of a copy", "emis_report/ban_goc.xlsx",
+         lambda p: emis(p, school=THCS, day="06/10/2024"), "accepted", rows_read=3),
+    Case("same file under another name", "emis_report/ban_sao.xlsx", _copy_of("ban_goc.xlsx"),
+         "duplicate", "duplicate_file", "trùng nội dung với tệp đã nạp 'emis_report/ban_goc.xlsx'"),
+    Case("Excel lock file", "emis_report/~$ban_goc.xlsx", write_bytes(b"\x00lock"), "ignored"),
+]
+# fmt: on

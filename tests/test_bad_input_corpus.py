@@ -1,0 +1,155 @@
+"""Issue 8: what schools really send. One `cds run` over the whole corpus (tests/corpus.py):
+the run completes, every case has its outcome and its Vietnamese message, nothing is lost
+(rows read = accepted + quarantined, per file and per source), raw files are untouched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.builders import cds_run, write_registry
+from tests.conftest import query, query_dicts
+from tests.corpus import CASES, REGISTRY, Case
+
+
+def _hashes(raw: Path) -> dict[str, str]:
+    return {
+        p.relative_to(raw).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(raw.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("corpus")
+    raw, warehouse = base / "raw", base / "warehouse"
+    write_registry(raw, REGISTRY)
+    for case in CASES:
+        case.build(raw / case.path)
+    before = _hashes(raw)
+    result = cds_run(raw, warehouse)
+    return {
+        "raw": raw,
+        "db": warehouse / "warehouse.duckdb",
+        "result": result,
+        "before": before,
+        "after": _hashes(raw),
+    }
+
+
+def test_the_corpus_is_wide_enough() -> None:
+    assert len(CASES) >= 30
+    sources = {c.path.split("/")[0] for c in CASES}
+    assert sources == {"schools", "cds_assessment", "emis_report", "students", "teachers"}
+    assert len({c.path for c in CASES}) == len(CASES)
+
+
+def test_run_completes_and_raw_files_are_untouched(corpus: dict) -> None:
+    result = corpus["result"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "✓ Hoàn tất" in result.stdout
+    assert corpus["after"] == corpus["before"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_outcome_and_message(corpus: dict, case: Case) -> None:
+    db = corpus["db"]
+    files = query_dicts(db, "select * from audit.ingest_files where source_file = ?", [case.path])
+    issues = query_dicts(db, "select * from audit.ingest_issues where source_file = ?", [case.path])
+    if case.outcome == "ignored":
+        assert files == [] and issues == []
+        return
+    [f] = files
+    assert f["rows_read"] == f["rows_accepted"] + f["rows_quarantined"]
+    if case.rows_read is not None:
+        assert f["rows_read"] == case.rows_read
+    by_rule = [i for i in issues if i["rule_id"] == case.rule]
+    if case.outcome == "rejected":
+        assert (f["status"], f["reject_rule"]) == ("rejected", case.rule)
+        assert case.message in f["reject_message_vi"]
+        assert f["reject_message_vi"].startswith(f"Tệp '{case.path}' bị từ chối: ")
+        assert [i["kind"] for i in by_rule] == ["file_rejected"]
+    elif case.outcome == "quarantined":
+        assert f["status"] == "accepted" and f["rows_quarantined"] > 0
+        assert by_rule and {i["kind"] for i in by_rule} == {"row_quarantined"}
+        assert all(i["row"] is not None and i["field"] for i in by_rule)  # row and column named
+        assert any(case.message in i["message_vi"] for i in by_rule)
+        kept = query(
+            db, "select count(*) from audit.quarantined_rows where source_file = ?", [case.path]
+        )[0][0]
+        assert kept == f["rows_quarantined"]  # every rejected row kept, with its reason
+    elif case.outcome == "warning":
+        assert f["status"] == "accepted" and f["rows_quarantined"] == 0
+        assert by_rule and all(i["severity"] == "warning" for i in by_rule)
+        assert any(case.message in i["message_vi"] for i in by_rule)
+    elif case.outcome == "duplicate":
+        assert f["status"] == "duplicate" and f["rows_read"] == 0
+        [(message,)] = query(
+            db,
+            "select message_vi from marts.data_quality_issues "
+            "where source_file = ? and rule_id = ?",
+            [case.path, case.rule],
+        )
+        assert case.message in message
+    else:
+        assert case.outcome == "accepted"
+        assert f["status"] == "accepted" and f["rows_quarantined"] == 0
+        assert [i for i in issues if i["severity"] == "error"] == []
+    if case.landed is not None:
+        sql, expected = case.landed
+        assert query(db, sql, [case.path])[0][0] == expected
+
+
+def test_counts_reconcile_per_source(corpus: dict) -> None:
+    """What the audit says was accepted is exactly what landing holds, source by source."""
+    db = corpus["db"]
+    for source, accepted, quarantined in query(
+        db,
+        "select source, sum(rows_accepted), sum(rows_quarantined) from audit.ingest_files "
+        "group by 1",
+    ):
+        assert query(db, f"select count(*) from landing.{source}")[0][0] == accepted
+        assert (
+            query(db, "select count(*) from audit.quarantined_rows where source = ?", [source])[0][
+                0
+            ]
+            == quarantined
+        )
+
+
+def test_problems_reach_the_data_officer(corpus: dict) -> None:
+    """Rejected files and quarantined rows are in the published issue list, in Vietnamese,
+    except those of a report version a later version of the same school and period replaced."""
+    db = corpus["db"]
+    published = query(db, "select source_file, rule_id, message_vi from marts.data_quality_issues")
+    rules = {(f, r) for f, r, _ in published}
+    superseded = {
+        f
+        for (f,) in query(
+            db,
+            "select f.source_file from intermediate.int_submissions__versions v "
+            "join audit.ingest_files f using (load_seq) where not v.is_latest",
+        )
+    }
+    checked = 0
+    for case in CASES:
+        if case.outcome in ("rejected", "quarantined") and case.path.split("/")[0] != "schools":
+            if case.path in superseded:
+                assert (case.path, case.rule) not in rules
+                continue
+            assert (case.path, case.rule) in rules, case.name
+            checked += 1
+    assert checked >= 15
+    assert all(m for _, _, m in published)
+
+
+def test_formula_error_cells_are_flagged_by_validation(corpus: dict) -> None:
+    """Error cells read as blank; the GX suite's stored outcome names the file and rows."""
+    [outcome] = query(
+        corpus["db"], "select outcome from audit.validations where suite = 'landing_emis_report'"
+    )[0]
+    assert "emis_report/cong_thuc.xlsx dòng 8" in outcome
+    assert "emis_report/cong_thuc.xlsx dòng 9" in outcome
