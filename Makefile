@@ -5,7 +5,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install browser run test lint ui sample screenshots bench clean
+.PHONY: install browser run test lint ui sample screenshots bench audit clean
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -44,6 +44,12 @@ screenshots: install browser
 # Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look.
 bench: install
 	$(UV) run --locked python -m benchmarks $(BENCH_ARGS)
+
+# Known vulnerabilities in every locked dependency (pip-audit against PyPI's advisory data).
+# Needs pypi.org's JSON API, which the development machines here cannot reach.
+audit: install
+	$(UV) export --locked --all-groups --no-hashes --no-emit-project --quiet \
+		| $(UV) run --locked pip-audit --requirement /dev/stdin --no-deps --disable-pip --strict
 
 clean:
 	rm -rf warehouse .dagster_home dbt_project/target

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -136,3 +137,32 @@ def test_key_file_is_created_owner_only(tmp_path: Path, monkeypatch) -> None:
     os.chmod(key_file, 0o644)
     with pytest.raises(PermissionError, match="chmod 600"):
         load_pseudonymizer()
+
+
+def test_secret_in_no_file_the_run_wrote(run: dict) -> None:
+    """Not in the warehouse, analytics.duckdb, Parquet, Excel, HTML, dbt or GX docs."""
+    written = [f for f in (run["root"] / "warehouse").rglob("*") if f.is_file()]
+    assert len(written) > 20
+    assert [f for f in written if SECRET.encode() in f.read_bytes()] == []
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CDS_PSEUDONYM_KEY", raising=False)
+    key_file = tmp_path / "pseudonym.key"
+    key_file.write_text("abc")
+    key_file.chmod(0o644)
+    monkeypatch.setenv("CDS_PSEUDONYM_KEY_FILE", str(key_file))
+    with pytest.raises(PermissionError, match="chmod 600"):
+        load_pseudonymizer()
+
+
+def test_no_secret_in_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked and not [f for f in tracked if f.startswith(".secrets/") or f.endswith(".key")]
+    assert ".secrets/" in (PROJECT_ROOT / ".gitignore").read_text().split()
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".secrets/pseudonym.key"], cwd=PROJECT_ROOT
+    )
+    assert ignored.returncode == 0

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -75,6 +76,9 @@ def _graphql(port: int, query: str) -> dict:
         return json.load(response)["data"]
 
 
+UI_SECRET = "ui-test-pseudonym-secret-7f3a"
+
+
 @pytest.fixture()
 def ui(tmp_path: Path):
     raw = tmp_path / "raw"
@@ -84,6 +88,7 @@ def ui(tmp_path: Path):
         **os.environ,
         "CDS_AUTOMATION": "off",  # the test launches the run itself
         "CDS_DAGSTER_STORAGE": str(tmp_path / "dagster"),
+        "CDS_PSEUDONYM_KEY": UI_SECRET,
     }
     log = (tmp_path / "ui.log").open("w")
     process = subprocess.Popen(
@@ -116,7 +121,7 @@ def ui(tmp_path: Path):
             assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "cds ui did not start in 120 s"
             time.sleep(1)
-        yield port, tmp_path
+        yield port, tmp_path, process.pid
     finally:
         os.killpg(process.pid, 15)
         try:
@@ -155,7 +160,7 @@ def _wait_for_runs(port: int, timeout: float) -> list[dict]:
 
 
 def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None:
-    port, tmp = ui
+    port, tmp, pid = ui
     base = f"http://127.0.0.1:{port}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -200,3 +205,17 @@ def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None
         expect(page.get_by_text("Bảng xếp hạng mức đầy đủ dữ liệu")).to_be_visible()
         _shot(page, "html-report.png", tmp)
         browser.close()
+
+    # 5. security: the UI listens on loopback only, and after all these runs the
+    # pseudonymisation secret is in no file the UI, the runs or the warehouse wrote
+    ui_tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    listening = {
+        c.laddr.ip
+        for proc in ui_tree
+        for c in proc.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    }
+    assert listening and listening <= {"127.0.0.1"}, listening
+    written = [f for f in tmp.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".db" for f in written)  # Dagster's run and event storage
+    assert [f for f in written if UI_SECRET.encode() in f.read_bytes()] == []

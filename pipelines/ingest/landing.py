@@ -321,6 +321,17 @@ def _landing_rows(
     )
 
 
+def _file_columns(o: FileOutcome, seq: int) -> list[pl.Expr]:
+    """The columns that tie an audit row to its file and load."""
+    return [
+        pl.lit(seq, pl.Int64).alias("load_seq"),
+        pl.lit(o.source).alias("source"),
+        pl.lit(o.source_file).alias("source_file"),
+        pl.lit(o.file_sha256).alias("file_sha256"),
+        pl.lit(o.sheet, pl.String).alias("sheet"),
+    ]
+
+
 def _issue_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame | None:
     if o.issues is None or not o.issues.height:
         return None
@@ -335,11 +346,7 @@ def _issue_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame |
         .otherwise(pl.lit("row_warning"))
     )
     return o.issues.select(
-        pl.lit(seq, pl.Int64).alias("load_seq"),
-        pl.lit(o.source).alias("source"),
-        pl.lit(o.source_file).alias("source_file"),
-        pl.lit(o.file_sha256).alias("file_sha256"),
-        pl.lit(o.sheet, pl.String).alias("sheet"),
+        *_file_columns(o, seq),
         pl.col("_row").alias("row"),
         "field",
         "rule_id",
@@ -361,11 +368,7 @@ def _quarantine_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFr
     reasons = errors.group_by("_row").agg(pl.col("rule_id").unique().sort().alias("reasons"))
     raw_cols = [c for c in o.quarantined.columns if c != "_row"]
     return o.quarantined.join(reasons, on="_row", how="left").select(
-        pl.lit(seq, pl.Int64).alias("load_seq"),
-        pl.lit(o.source).alias("source"),
-        pl.lit(o.source_file).alias("source_file"),
-        pl.lit(o.file_sha256).alias("file_sha256"),
-        pl.lit(o.sheet, pl.String).alias("sheet"),
+        *_file_columns(o, seq),
         pl.col("_row").alias("row"),
         pl.col("reasons"),
         pl.struct(raw_cols).struct.json_encode().alias("raw_values"),
