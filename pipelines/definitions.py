@@ -70,7 +70,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "paths": CdsPaths.from_settings(settings),
-            "duckdb": WarehouseDuckDB(database=str(settings.warehouse_db)),
+            "duckdb": WarehouseDuckDB(
+                database=str(settings.warehouse_db),
+                connection_config={"memory_limit": settings.duckdb_memory_limit},
+            ),
             "dbt": DbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         executor=dg.in_process_executor,

@@ -38,6 +38,13 @@ class Settings:
         return env
 
     @property
+    def duckdb_memory_limit(self) -> str:
+        """DuckDB's memory limit for the warehouse (`CDS_DUCKDB_MEMORY_LIMIT`, default 3GB),
+        for the pipeline's connections and dbt's alike: its default, 80 % of RAM, lets a
+        national run's cache grow past the 8 GB the machine can spare."""
+        return os.environ.get("CDS_DUCKDB_MEMORY_LIMIT", "3GB")
+
+    @property
     def warehouse_db(self) -> Path:
         return self.warehouse_dir / "warehouse.duckdb"
 

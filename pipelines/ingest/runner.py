@@ -19,6 +19,7 @@ from pipelines.ingest.landing import (
     recorded_duplicates,
     write_outcomes,
 )
+from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
@@ -213,11 +214,13 @@ def ingest_source(
     ctx: IngestContext,
     loaded_at: datetime,
     periods: set[tuple[str, str]] | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
     """Load every new file of `source` into landing; already accepted files are skipped.
 
     With `periods` (a partitioned run), an accepted file of another (school year, period) is
-    left unrecorded for its own partition's run; rejected files are always recorded."""
+    left unrecorded for its own partition's run; rejected files are always recorded. Files
+    are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order."""
     ensure_schemas(con)
     ensure_landing_table(con, source.name, source.landing_schema)
     done = accepted_hashes(con, source.name)
@@ -231,10 +234,20 @@ def ingest_source(
             o.release()
         batch.clear()
 
-    for path in list_source_files(raw_dir, source.name):
+    listing = [
+        (path, path.relative_to(raw_dir).as_posix(), file_sha256(path))
+        for path in list_source_files(raw_dir, source.name)
+    ]
+    known = set(done)  # files judged in earlier runs are not read again
+    judged = evaluate_in_order(
+        [item for item in listing if item[2] not in known], source, ctx,
+        workers or ingest_workers(),
+    )  # fmt: skip
+    for path, rel, sha in listing:
         summary.files_seen += 1
-        rel = path.relative_to(raw_dir).as_posix()
-        sha = file_sha256(path)
+        # in step with `judged`; a copy of a file accepted earlier in this run is judged
+        # too, and then recorded as a duplicate like any other copy
+        result = next(judged)[1] if sha not in known else None
         if sha in done:
             if done[sha] != rel and (sha, rel) not in dup_seen:
                 outcome = FileOutcome(
@@ -251,10 +264,9 @@ def ingest_source(
             else:
                 summary.files_unchanged += 1
             continue
-        try:
-            outcome = evaluate_file(path, rel, sha, source, ctx)
-        except Exception as exc:  # a bug, not bad data: stop, but say which file
-            raise FileIngestError(rel, source.title_vi, exc) from exc
+        if isinstance(result, Exception):  # a bug, not bad data: stop, but say which file
+            raise FileIngestError(rel, source.title_vi, result) from result
+        outcome = result
         period = (outcome.meta.get("school_year"), outcome.meta.get("period"))
         if periods is not None and outcome.status == "accepted" and period not in periods:
             summary.files_other_period += 1

@@ -29,7 +29,7 @@ from pipelines.validation.gx_suites import (
     outcome_to_json,
 )
 
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 500_000  # a pandas frame of this many landing rows takes about 1 GB
 
 VALIDATIONS_DDL = """
 create schema if not exists audit;
