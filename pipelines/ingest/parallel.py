@@ -21,7 +21,9 @@ from pipelines.ingest.landing import FileOutcome
 from pipelines.ingest.sources import IngestContext, Source
 
 Item = tuple[Path, str, str]  # path, path relative to raw/, sha256
-MIN_FILES_PER_WORKER = 50  # below this, starting processes costs more than it saves
+# Below this many files a worker, starting processes (1–2 s of imports each) costs more than
+# it saves: a district's sources (~200 files each) are judged in the calling process.
+MIN_FILES_PER_WORKER = 500
 
 _worker: tuple[Source, IngestContext] | None = None
 
