@@ -25,16 +25,20 @@ from pipelines.warehouse_lock import warehouse_lock
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def project_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
+    """The files dbt parses: models, macros, tests and dbt_project.yml, in a stable order."""
+    return sorted(
+        p
+        for pattern in ("models/**/*", "macros/**/*", "tests/**/*", "dbt_project.yml")
+        for p in project_dir.glob(pattern)
+        if p.is_file()
+    )
+
+
 def ensure_manifest() -> None:
     """Parse the project when the manifest is missing or older than any dbt source file."""
     manifest = dbt_project.manifest_path
-    sources = [
-        p
-        for pattern in ("models/**/*", "macros/**/*", "tests/**/*", "dbt_project.yml")
-        for p in DBT_PROJECT_DIR.glob(pattern)
-        if p.is_file()
-    ]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
+    newest = max((p.stat().st_mtime for p in project_sources()), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         dbt_project.preparer.prepare(dbt_project)
 
@@ -54,11 +58,9 @@ def _keep_partial_parse(invocation) -> None:
 def docs_fingerprint(project_dir: Path, columns: list[tuple]) -> str:
     """What the dbt docs show: the project's sources and the warehouse's columns."""
     h = hashlib.sha256()
-    for pattern in ("models/**/*", "macros/**/*", "tests/**/*", "dbt_project.yml"):
-        for path in sorted(project_dir.glob(pattern)):
-            if path.is_file():
-                h.update(path.relative_to(project_dir).as_posix().encode())
-                h.update(path.read_bytes())
+    for path in project_sources(project_dir):
+        h.update(path.relative_to(project_dir).as_posix().encode())
+        h.update(path.read_bytes())
     h.update(repr(sorted(columns)).encode())
     return h.hexdigest()
 

@@ -194,16 +194,6 @@ _FILES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def write_outcome(
-    con: duckdb.DuckDBPyConnection,
-    outcome: FileOutcome,
-    landing_schema: dict[str, pl.DataType],
-    loaded_at: datetime,
-) -> int:
-    """Record one file atomically; return its load sequence number."""
-    return write_outcomes(con, [outcome], landing_schema, loaded_at)[0]
-
-
 def write_outcomes(
     con: duckdb.DuckDBPyConnection,
     outcomes: list[FileOutcome],

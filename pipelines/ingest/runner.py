@@ -227,12 +227,15 @@ def ingest_source(
     dup_seen = recorded_duplicates(con, source.name)
     summary = IngestSummary(source.name)
     batch: list[FileOutcome] = []
+    batch_rows = 0
 
     def flush() -> None:
+        nonlocal batch_rows
         write_outcomes(con, batch, source.landing_schema, loaded_at)
         for o in batch:
             o.release()
         batch.clear()
+        batch_rows = 0
 
     listing = [
         (path, path.relative_to(raw_dir).as_posix(), file_sha256(path))
@@ -272,10 +275,11 @@ def ingest_source(
             summary.files_other_period += 1
             continue
         batch.append(outcome)
+        batch_rows += outcome.rows_read
         if outcome.status == "accepted":
             done[sha] = rel
         summary.outcomes.append(outcome)
-        if len(batch) >= BATCH_FILES or sum(o.rows_read for o in batch) >= BATCH_ROWS:
+        if len(batch) >= BATCH_FILES or batch_rows >= BATCH_ROWS:
             flush()
     flush()
     return summary
