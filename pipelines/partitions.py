@@ -62,9 +62,11 @@ def file_partition(path: Path, source: str, codes: CodeLists) -> str | None:
     from pipelines.ingest.sources import SOURCES
     from pipelines.ingest.workbook import FileRejected, read_table
 
+    if path.is_symlink():
+        return None
     try:
-        header = read_table(path, SOURCES[source].spec).header
-    except FileRejected:
+        header = read_table(path, SOURCES[source].spec, codes.markers()).header
+    except (FileRejected, OSError):
         return None
     year = (header.get("school_year") or "").replace(" ", "")
     period = codes.lookup("period", header.get("period"))

@@ -44,7 +44,7 @@ def scan_raw(raw_dir: Path, seen: dict[str, list], now: float, settle_seconds: f
         known = {v[2] for rel, v in seen.items() if rel.startswith(f"{source}/")}
         for path in list_source_files(raw_dir, source):
             rel = path.relative_to(raw_dir).as_posix()
-            stat = path.stat()
+            stat = path.lstat()  # a link is never followed
             if now - stat.st_mtime < settle_seconds:
                 scan.pending.append(rel)
                 continue

@@ -354,13 +354,16 @@ def _issue_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame |
 def _quarantine_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame | None:
     if o.quarantined is None or not o.quarantined.height:
         return None
-    errors = o.issues.filter(pl.col("severity") == "error")  # type: ignore[union-attr]
-    reasons = errors.group_by("_row").agg(pl.col("rule_id").unique().sort().alias("reasons"))
-    raw_cols = [c for c in o.quarantined.columns if c != "_row"]
-    return o.quarantined.join(reasons, on="_row", how="left").select(
+    q = o.quarantined
+    if "_reasons" not in q.columns:
+        errors = o.issues.filter(pl.col("severity") == "error")  # type: ignore[union-attr]
+        reasons = errors.group_by("_row").agg(pl.col("rule_id").unique().sort().alias("_reasons"))
+        q = q.join(reasons, on="_row", how="left")
+    raw_cols = [c for c in q.columns if c not in ("_row", "_reasons")]
+    return q.select(
         *_file_columns(o, seq),
         pl.col("_row").alias("row"),
-        pl.col("reasons"),
+        pl.col("_reasons").alias("reasons"),
         pl.struct(raw_cols).struct.json_encode().alias("raw_values"),
         pl.lit(loaded_at, pl.Datetime("us")).alias("loaded_at"),
     )

@@ -4,6 +4,7 @@ source's rules, record every outcome. Pure orchestration; the rules live in `sou
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,20 +42,39 @@ _IGNORED_PREFIXES = ("~$", ".~lock", ".")
 
 
 def file_sha256(path: Path) -> str:
+    """The file's content hash. A symbolic link is never followed (its hash is that of the
+    link itself), and a file that cannot be read gets a hash of its name and state, so it is
+    judged (and rejected) like any unreadable file and judged again once it can be read."""
+    if path.is_symlink():
+        return hashlib.sha256(f"symlink:{os.readlink(path)}".encode()).hexdigest()
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        st = path.lstat()
+        state = f"unreadable:{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}:{exc.errno}"
+        return hashlib.sha256(state.encode()).hexdigest()
     return h.hexdigest()
 
 
 def list_source_files(raw_dir: Path, source: str) -> list[Path]:
-    """Every candidate file under raw/<source>/ (sub-folders included), in a stable order."""
+    """Every candidate file under raw/<source>/ (sub-folders included), in a stable order.
+    Symbolic links are listed (and then refused), never followed into other folders."""
     folder = raw_dir / source
     if not folder.is_dir():
         return []
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(root)
+        # a linked folder is listed as one entry, never walked
+        found += [base / d for d in dirs if (base / d).is_symlink()]
+        found += [base / f for f in files]
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(_IGNORED_PREFIXES)
+        p
+        for p in found
+        if not p.name.startswith(_IGNORED_PREFIXES) and (p.is_symlink() or p.is_file())
     )
 
 
@@ -118,15 +138,73 @@ class IngestSummary:
         )
 
 
+# Issues recorded per file and rule; beyond it one summary line says how many more there were
+# (a zip bomb once published 5.2 million issue rows).
+MAX_ISSUES_PER_RULE = 200
+
+
+def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.DataFrame:
+    """At most `limit` issues of each rule, then one line: "và N lỗi khác cùng loại"."""
+    if issues.height <= limit:
+        return issues
+    ranked = issues.with_columns(pl.int_range(pl.len()).over("rule_id").alias("__n"))
+    extra = (
+        ranked.filter(pl.col("__n") >= limit)
+        .group_by("rule_id", maintain_order=True)
+        .agg(pl.len().alias("n"), pl.first("field"), pl.first("severity"))
+    )
+    if extra.height == 0:
+        return issues
+    summary = extra.select(
+        pl.lit(None, pl.Int64).alias("_row"),
+        "field",
+        "rule_id",
+        pl.lit("warning").alias("severity"),
+        pl.format("… và {} lỗi khác cùng loại (chỉ ghi {} lỗi đầu tiên)", "n", pl.lit(limit)).alias(
+            "message_vi"
+        ),
+        pl.col("n").cast(pl.String).alias("value"),
+    )
+    return pl.concat([ranked.filter(pl.col("__n") < limit).drop("__n"), summary])
+
+
+def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"_row": None, "field": f, "rule_id": r, "severity": "warning",
+             "message_vi": m, "value": v}
+            for r, f, m, v in notes
+        ],
+        schema=ISSUE_SCHEMA,
+    )  # fmt: skip
+
+
 def evaluate_file(
     path: Path, rel: str, sha: str, source: Source, ctx: IngestContext
 ) -> FileOutcome:
     """Read and judge one file without touching the warehouse (also used by `cds check`)."""
-    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=path.stat().st_size)
-    empty_meta: dict[str, object] = {}
     try:
-        read = read_table(path, source.spec)
+        size = path.lstat().st_size
+    except OSError:
+        size = None
+    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
+    empty_meta: dict[str, object] = {}
+    if path.is_symlink():
+        rej = FileRejected(
+            "file_symlink",
+            f"Tệp là liên kết (symlink) tới '{os.readlink(path)}', không phải tệp thật: "
+            "không đọc — chép tệp thật vào thư mục raw/",
+            value=os.readlink(path)[:200],
+        )
+        return _rejected(base, empty_meta, rej, rows_read=0)
+    try:
+        read = read_table(path, source.spec, ctx.codes.markers())
     except FileRejected as rej:
+        return _rejected(base, empty_meta, rej, rows_read=0)
+    except OSError as exc:  # permissions, a file locked or removed while being read
+        rej = FileRejected(
+            "file_unreadable", f"Không đọc được tệp: {exc.strerror or type(exc).__name__}"
+        )
         return _rejected(base, empty_meta, rej, rows_read=0)
     rows_read = read.data.height
     try:
@@ -137,36 +215,44 @@ def evaluate_file(
             base, empty_meta, rej, rows_read=rows_read, sheet=read.sheet, header_row=read.header_row
         )
     keys = ["_row", *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns]]
-    issues = shaped.issues
+    issues = [shaped.issues, _reader_notes(read.notes)]
     if read.duplicate_columns:
-        issues = pl.concat(
-            [
-                issues,
-                pl.DataFrame(
-                    [
-                        {
-                            "_row": read.header_row,
-                            "field": ", ".join(read.duplicate_columns),
-                            "rule_id": "duplicate_column",
-                            "severity": "warning",
-                            "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
-                            "value": None,
-                        }
-                    ],
-                    schema=ISSUE_SCHEMA,
-                ),
-            ]
+        issues.append(
+            pl.DataFrame(
+                [
+                    {
+                        "_row": read.header_row,
+                        "field": ", ".join(read.duplicate_columns),
+                        "rule_id": "duplicate_column",
+                        "severity": "warning",
+                        "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
+                        "value": None,
+                    }
+                ],
+                schema=ISSUE_SCHEMA,
+            )
         )
+    all_issues = pl.concat(issues)
+    # every quarantined row keeps all its reasons, even where the issue list is capped
+    reasons = (
+        all_issues.filter(pl.col("severity") == "error")
+        .group_by("_row")
+        .agg(pl.col("rule_id").unique().sort().alias("_reasons"))
+    )
+    quarantined = shaped.quarantined.select(keys).join(reasons, on="_row", how="left")
+    meta = dict(shaped.meta)
+    if read.kind is not None:
+        meta["file_kind"] = read.kind
     return FileOutcome(
         **base,
         status="accepted",
-        meta=shaped.meta,
+        meta=meta,
         sheet=read.sheet,
         header_row=read.header_row,
         rows_read=rows_read,
         accepted=shaped.accepted,
-        quarantined=shaped.quarantined.select(keys),
-        issues=issues,
+        quarantined=quarantined,
+        issues=cap_issues(all_issues),
         extra_columns=tuple(read.extra_columns),
     )
 

@@ -6,6 +6,7 @@ at once; nothing here loops over rows in Python.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -78,3 +79,17 @@ def parse_count_expr(col: str) -> pl.Expr:
     """A count: a non-negative whole number; anything else → null."""
     n = parse_number_expr(col)
     return pl.when((n >= 0) & (n == n.floor())).then(n).cast(pl.Int64, strict=False)
+
+
+_HEADER_NOISE = re.compile(r"\(\s*(?:\d+|\*+|[ivxlc]+)\s*\)|\*+", re.IGNORECASE)
+_HEADER_PREFIXES = ("trongdo",)  # `TRONG ĐÓ: NỮ` is the `Nữ` column
+
+
+def fold_header(text: str | None) -> str:
+    """`fold` for a table header, without what schools add to one: a column number
+    (`Tổng số\\n(3)`), a footnote mark (`Tổng số (*)`), a `Trong đó:` prefix."""
+    folded = fold(_HEADER_NOISE.sub("", text or ""))
+    for prefix in _HEADER_PREFIXES:
+        if folded.startswith(prefix) and len(folded) > len(prefix):
+            folded = folded.removeprefix(prefix)
+    return folded

@@ -14,16 +14,19 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest.text import fold
+from pipelines.ingest import file_guard
+from pipelines.ingest.errors import FileRejected
+from pipelines.ingest.text import fold, fold_expr, fold_header
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv",)
 SUPPORTED_SUFFIXES = EXCEL_SUFFIXES + CSV_SUFFIXES
-HEADER_SEARCH_ROWS = 60  # the header row must appear among the first rows of a sheet
+HEADER_SEARCH_ROWS = 200  # the header row must appear among the first rows of a sheet
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class ColumnSpec:
 
     @property
     def folded(self) -> frozenset[str]:
-        return frozenset(fold(h) for h in self.headers)
+        return frozenset(fold_header(h) for h in self.headers)
 
 
 @dataclass(frozen=True)
@@ -61,28 +64,6 @@ class TableSpec:
         return tuple(c for c in self.columns if c.required)
 
 
-class FileRejected(Exception):
-    """The whole file cannot be used. `message_vi` is what the data officer reads."""
-
-    def __init__(
-        self,
-        rule_id: str,
-        message_vi: str,
-        *,
-        sheet: str | None = None,
-        row: int | None = None,
-        field: str | None = None,
-        value: str | None = None,
-    ) -> None:
-        super().__init__(message_vi)
-        self.rule_id = rule_id
-        self.message_vi = message_vi
-        self.sheet = sheet
-        self.row = row
-        self.field = field
-        self.value = value
-
-
 @dataclass
 class TableRead:
     """What the reader found in one file."""
@@ -94,6 +75,18 @@ class TableRead:
     extra_columns: list[str] = field(default_factory=list)
     duplicate_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)  # optional columns not present
+    # file-level warnings of the reader itself: (rule_id, field, message_vi, value)
+    notes: list[tuple[str, str | None, str, str | None]] = field(default_factory=list)
+    kind: str | None = None  # what the file really is (file_guard.KIND_LABELS)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One sheet (or a CSV) as strings: row i = spreadsheet row i + 1."""
+
+    sheet: str | None
+    frame: pl.DataFrame
+    visible: bool = True
 
 
 def _cell_text(value: object) -> str | None:
@@ -103,14 +96,20 @@ def _cell_text(value: object) -> str | None:
     return text or None
 
 
-def _grid_from_excel(path: Path) -> list[tuple[str, pl.DataFrame]]:
+def _excel_reader(path: Path, kind: str):
     import fastexcel
 
     try:
-        reader = fastexcel.read_excel(str(path))
+        if kind == "xlsx":
+            file_guard.check_xlsx(path)
+        # By content, not by name: an .xlsx renamed .xls is still read as what it is.
+        source = path.read_bytes() if kind != path.suffix.lower().lstrip(".") else str(path)
+        return fastexcel.read_excel(source)
+    except FileRejected:
+        raise
     except Exception as exc:  # calamine reports corrupt zips, HTML, encrypted files alike
         detail = str(exc).splitlines()[0].removeprefix("calamine error: ")
-        if "password protected" in detail:
+        if "password protected" in detail or (kind == "xls" and path.suffix.lower() != ".xls"):
             raise FileRejected(
                 "file_password",
                 "Tệp Excel có đặt mật khẩu nên không đọc được: gỡ mật khẩu rồi nộp lại",
@@ -118,19 +117,36 @@ def _grid_from_excel(path: Path) -> list[tuple[str, pl.DataFrame]]:
         raise FileRejected(
             "file_unreadable",
             "Không đọc được tệp Excel (tệp hỏng, bị cắt cụt, có mật khẩu hoặc không phải Excel)"
-            f" — chi tiết: {detail}",
+            f" — tệp thực chất là: {file_guard.KIND_LABELS.get(kind, kind)}",
+            value=detail[:200],
         ) from exc
-    grids: list[tuple[str, pl.DataFrame]] = []
+
+
+def _grid_from_excel(path: Path, kind: str) -> list[Grid]:
+    reader = _excel_reader(path, kind)
+    grids: list[Grid] = []
     for name in reader.sheet_names:
         try:
             # skip_rows=[] keeps leading empty rows, so row indices are real sheet rows.
-            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=[])
+            sheet = reader.load_sheet(
+                name, header_row=None, dtypes="string", skip_rows=[], n_rows=file_guard.MAX_ROWS
+            )
+            visible = sheet.visible == "visible"
+            if sheet.width > file_guard.MAX_COLUMNS:
+                raise FileRejected(
+                    "sheet_too_large",
+                    f"Trang tính '{name}' có {sheet.width:,} cột (giới hạn "
+                    f"{file_guard.MAX_COLUMNS}): xoá các cột thừa sau bảng rồi nộp lại",
+                    sheet=name,
+                )
             grid = sheet.to_polars()
+        except FileRejected:
+            raise
         except Exception as exc:
             raise FileRejected(
                 "file_unreadable", f"Không đọc được trang tính '{name}': {exc}", sheet=name
             ) from exc
-        grids.append((name, grid))
+        grids.append(Grid(name, grid, visible))
     return grids
 
 
@@ -150,30 +166,97 @@ def _decode_csv(raw: bytes) -> str:
         ) from exc
 
 
-def _grid_from_csv(path: Path) -> list[tuple[str | None, pl.DataFrame]]:
+CSV_DELIMITERS = (",", ";", "\t")  # Vietnamese regional settings make Excel write `;`
+
+
+def _csv_delimiter(text: str) -> str:
+    """The separator that splits the most lines of the file's head into the same width."""
+    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    best, best_score = ",", -1
+    for delim in CSV_DELIMITERS:
+        widths = [len(r) for r in csv.reader(lines, delimiter=delim)]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        score = widths.count(common) * (common > 1) + sum(w > 1 for w in widths)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _grid_from_csv(path: Path) -> list[Grid]:
+    file_guard.check_file_size(path, path.stat().st_size)
     text = _decode_csv(path.read_bytes())
     if "\x00" in text:
         raise FileRejected("file_unreadable", "Tệp CSV chứa dữ liệu nhị phân, không đọc được")
+    delimiter = _csv_delimiter(text)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise FileRejected("file_unreadable", f"Tệp CSV sai định dạng: {exc}") from exc
     width = max((len(r) for r in rows), default=0)
+    if width > file_guard.MAX_COLUMNS or len(rows) > file_guard.MAX_ROWS:
+        raise FileRejected(
+            "sheet_too_large",
+            f"Tệp CSV có {len(rows):,} dòng × {width:,} cột (giới hạn "
+            f"{file_guard.MAX_ROWS:,} dòng, {file_guard.MAX_COLUMNS} cột)",
+        )
     columns = [f"c{i}" for i in range(width)]
     padded = [r + [""] * (width - len(r)) for r in rows]
     grid = pl.DataFrame(padded, schema=dict.fromkeys(columns, pl.String), orient="row")
-    return [(None, grid.with_columns(pl.col(columns).replace("", None)))]  # a CSV has no sheet
+    return [Grid(None, grid.with_columns(pl.col(columns).replace("", None)))]
 
 
-def read_grids(path: Path) -> list[tuple[str | None, pl.DataFrame]]:
-    """Every sheet of a file as a grid of strings, row i = spreadsheet row i + 1."""
-    suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
+def file_kind(path: Path) -> str:
+    """What the file really is, from its first bytes (`file_guard.KIND_LABELS`)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise FileRejected(
+            "file_unreadable",
+            f"Không mở được tệp (không có quyền đọc hoặc tệp đang bị khoá): {exc.strerror}",
+        ) from exc
+    if not head:
         raise FileRejected("file_empty", "Tệp rỗng (0 byte)")
+    kind = file_guard.sniff_kind(head)
+    if kind == "xlsx":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                kind = file_guard.zip_kind(zf)
+        except (zipfile.BadZipFile, OSError):
+            pass  # a truncated workbook: calamine says it is corrupt
+    return kind
+
+
+def read_grids(path: Path) -> tuple[str, list[Grid]]:
+    """What the file is, and every sheet of it as a grid of strings."""
+    suffix = path.suffix.lower()
+    kind = file_kind(path)
+    said = file_guard.KIND_LABELS.get(kind, kind)
     if suffix in EXCEL_SUFFIXES:
-        return _grid_from_excel(path)
+        if kind in ("xlsx", "xls"):
+            return kind, _grid_from_excel(path, kind)
+        if kind == "text" and path.stat().st_size <= file_guard.MAX_FILE_BYTES:
+            raise FileRejected(
+                "file_unreadable",
+                f"Không đọc được tệp Excel: tệp có đuôi '{suffix}' nhưng thực chất là {said} — "
+                "mở bằng Excel và lưu lại dạng .xlsx, hoặc đổi đuôi thành .csv",
+            )
+        raise FileRejected(
+            "file_unreadable",
+            f"Không đọc được tệp Excel (tệp hỏng, bị cắt cụt, có mật khẩu hoặc không phải Excel)"
+            f" — tệp thực chất là: {said}",
+        )
     if suffix in CSV_SUFFIXES:
-        return _grid_from_csv(path)
+        if kind in ("xlsx", "xls"):
+            raise FileRejected(
+                "file_unreadable",
+                f"Tệp có đuôi .csv nhưng thực chất là {said}: đổi đuôi thành .xlsx rồi nộp lại",
+            )
+        return kind, _grid_from_csv(path)
     raise FileRejected(
         "file_format", f"Định dạng tệp '{suffix}' không được hỗ trợ (chỉ nhận .xlsx, .xls, .csv)"
     )
@@ -198,84 +281,201 @@ def _parse_header_block(rows: list[tuple], spec: TableSpec) -> dict[str, str | N
     return found
 
 
-def _locate_header(grid: pl.DataFrame, spec: TableSpec) -> tuple[int, dict[int, str], int]:
-    """Return (row index, {grid column index: raw header}, number of required headers found)."""
+def _locate_header(grid: pl.DataFrame, spec: TableSpec) -> tuple[int, dict[int, str], int, int]:
+    """Return (row index of the header's last row, {grid column index: raw header}, number
+    of required headers found, rows the header spans). A two-level header (`Số lượng` above
+    `Tổng số | Nữ`) is read as one: the lower row's text where it has one."""
     required = [c.folded for c in spec.required]
-    best = (-1, {}, -1)
+    best: tuple[int, dict[int, str], int, int] = (-1, {}, -1, 1)
+    previous: dict[int, str] = {}
     for idx, row in enumerate(grid.head(HEADER_SEARCH_ROWS).iter_rows()):
         headers = {i: t for i, c in enumerate(row) if (t := _cell_text(c)) is not None}
-        folded = {fold(t) for t in headers.values()}
-        hits = sum(1 for alts in required if alts & folded)
-        if hits == len(required) and hits > 0:
-            return idx, headers, hits
-        if hits > best[2]:
-            best = (idx, headers, hits)
+        for candidate, span in ((headers, 1), ({**previous, **headers}, 2)):
+            folded = {fold_header(t) for t in candidate.values()}
+            hits = sum(1 for alts in required if alts & folded)
+            if hits == len(required) and hits > 0:
+                return idx, candidate, hits, span
+            if hits > best[2]:
+                best = (idx, candidate, hits, span)
+        previous = headers
     return best
 
 
-def read_table(path: Path, spec: TableSpec) -> TableRead:
-    """Read the table described by `spec` from a file (the first sheet that holds it).
+def _closest_row_hint(grid: pl.DataFrame, idx: int) -> str:
+    if idx < 0 or idx >= grid.height:
+        return ""
+    cells = [t for c in grid.row(idx) if (t := _cell_text(c)) is not None][:8]
+    return f"; dòng gần đúng nhất (dòng {idx + 1}): " + " | ".join(cells) if cells else ""
 
-    Raises FileRejected when the file cannot be read or no sheet holds every required column.
+
+def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = None) -> TableRead:
+    """Read the table described by `spec` from a file.
+
+    The table is read from the first *visible* sheet that holds every required column; a
+    hidden sheet is read only when no visible one holds the table, and other sheets holding
+    it too are named in a warning (`TableRead.notes`). `markers` (folded label → `end` or
+    `total`, code list `table_marker`) say where the table stops and which lines are totals.
+    Raises FileRejected when the file cannot be read or no sheet holds the table.
     """
-    grids = read_grids(path)
-    if not grids or all(g.height == 0 for _, g in grids):
+    kind, grids = read_grids(path)
+    if not grids or all(g.frame.height == 0 for g in grids):
         raise FileRejected("file_empty", "Tệp không có dữ liệu")
-    best_miss: tuple[str | None, int, list[str]] | None = None
-    for sheet, grid in grids:
-        if grid.height == 0:
+    best_miss: tuple[str | None, int, list[str], str] | None = None
+    found: list[tuple[Grid, tuple[int, dict[int, str], int, int]]] = []
+    for g in grids:
+        if g.frame.height == 0:
             continue
-        idx, headers, hits = _locate_header(grid, spec)
+        located = _locate_header(g.frame, spec)
+        idx, headers, hits, _ = located
         if hits < len(spec.required):
-            folded_present = {fold(t) for t in headers.values()}
+            folded_present = {fold_header(t) for t in headers.values()}
             missing = [c.headers[0] for c in spec.required if not (c.folded & folded_present)]
             if best_miss is None or len(missing) < len(best_miss[2]):
-                best_miss = (sheet, idx + 1 if idx >= 0 else 1, missing)
+                hint = _closest_row_hint(g.frame, idx)
+                best_miss = (g.sheet, idx + 1 if idx >= 0 else 1, missing, hint)
             continue
-        return _extract(sheet, grid, idx, headers, spec)
-    assert best_miss is not None
-    sheet, row, missing = best_miss
-    raise FileRejected(
-        "missing_required_column",
-        "Không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; thiếu cột: " + ", ".join(missing),
-        sheet=sheet,
-        row=row,
-        field=", ".join(missing),
-    )
+        found.append((g, located))
+    if not found:
+        assert best_miss is not None
+        sheet, row, missing, hint = best_miss
+        raise FileRejected(
+            "missing_required_column",
+            "Không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; thiếu cột: "
+            + ", ".join(missing)
+            + hint,
+            sheet=sheet,
+            row=row,
+            field=", ".join(missing),
+        )
+    visible = [f for f in found if f[0].visible]
+    chosen_grid, (idx, headers, _, span) = (visible or found)[0]
+    read = _extract(chosen_grid, idx, headers, span, spec, markers)
+    read.kind = kind
+    others = [f[0].sheet for f in found if f[0] is not chosen_grid]
+    hidden = [g.sheet for g, _ in found if not g.visible and g is not chosen_grid]
+    if not chosen_grid.visible:
+        read.notes.append(
+            ("hidden_sheet_read", None,
+             f"Bảng chỉ có ở trang tính ẩn '{chosen_grid.sheet}': đã đọc trang này, "
+             "kiểm tra đó có đúng là số liệu kỳ này", chosen_grid.sheet)
+        )  # fmt: skip
+    if hidden:
+        read.notes.append(
+            ("hidden_sheet_skipped", None,
+             "Bỏ qua trang tính ẩn: " + ", ".join(f"'{h}'" for h in hidden)
+             + " (số liệu ở trang ẩn không được đọc)", ", ".join(map(str, hidden)))
+        )  # fmt: skip
+    unread = [o for o in others if o not in hidden]
+    if unread:
+        read.notes.append(
+            ("other_sheets_not_read", None,
+             f"Chỉ đọc trang tính '{chosen_grid.sheet}'; các trang "
+             + ", ".join(f"'{o}'" for o in unread)
+             + " cũng có bảng cùng dạng nhưng KHÔNG được đọc: gộp vào một trang rồi nộp lại",
+             ", ".join(map(str, unread)))
+        )  # fmt: skip
+    return read
+
+
+@cache
+def _shipped_markers() -> dict[str, str]:
+    from pipelines.reference.code_lists import load_code_lists
+    from pipelines.settings import SHIPPED_REFERENCE
+
+    return load_code_lists(SHIPPED_REFERENCE / "code_lists.csv").markers()
+
+
+def _table_rows(
+    data: pl.DataFrame, cols: list[str], header_folded: dict[str, str], markers: dict[str, str]
+) -> tuple[pl.DataFrame, list[tuple[str, str | None, str, str | None]]]:
+    """Stop the table at its end (a signature block), and drop total lines and repeated
+    header rows; each is said in a note, so nothing disappears without a word."""
+    notes: list[tuple[str, str | None, str, str | None]] = []
+    if not cols or data.height == 0:
+        return data, notes
+    first = fold_expr(pl.coalesce([pl.col(c) for c in cols]))
+    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cols])
+    ends = [m for m, k in markers.items() if k == "end"]
+    totals = [m for m, k in markers.items() if k == "total"]
+    same_as_header = pl.sum_horizontal(
+        [(fold_expr(pl.col(c)) == header_folded[c]).fill_null(False).cast(pl.Int32)
+         for c in cols]
+    )  # fmt: skip
+    flagged = data.with_columns(
+        (first.str.contains("^(?:" + "|".join(ends) + ")") & (filled <= 3)).fill_null(False)
+        .alias("__end") if ends else pl.lit(False).alias("__end"),
+        first.str.contains("^(?:" + "|".join(totals) + ")").fill_null(False).alias("__total")
+        if totals else pl.lit(False).alias("__total"),
+        ((same_as_header >= 2) & (same_as_header * 2 >= filled)).alias("__header"),
+    )  # fmt: skip
+    end_rows = flagged.filter("__end")["_row"]
+    if end_rows.len():
+        end = end_rows[0]
+        after = flagged.filter(pl.col("_row") >= end)
+        notes.append(
+            ("table_end", None,
+             f"Bảng kết thúc ở dòng {end} (phần ký tên/chân trang): {after.height} dòng từ đó "
+             "trở xuống không được đọc là dữ liệu", str(end))
+        )  # fmt: skip
+        flagged = flagged.filter(pl.col("_row") < end)
+    for flag, rule, what in (
+        ("__total", "total_row_skipped", "dòng tổng cộng"),
+        ("__header", "repeated_header_skipped", "dòng tiêu đề lặp lại"),
+    ):
+        rows = flagged.filter(flag)["_row"].to_list()
+        if rows:
+            shown = ", ".join(map(str, rows[:10])) + (" …" if len(rows) > 10 else "")
+            notes.append(
+                (rule, None, f"Bỏ qua {len(rows)} {what} (không phải dữ liệu): dòng {shown}",
+                 shown)
+            )  # fmt: skip
+    kept = flagged.filter(~pl.col("__total") & ~pl.col("__header"))
+    return kept.drop("__end", "__total", "__header"), notes
 
 
 def _extract(
-    sheet: str | None, grid: pl.DataFrame, idx: int, headers: dict[int, str], spec: TableSpec
+    grid: Grid,
+    idx: int,
+    headers: dict[int, str],
+    span: int,
+    spec: TableSpec,
+    markers: dict[str, str] | None,
 ) -> TableRead:
     by_fold: dict[str, ColumnSpec] = {f: c for c in spec.columns for f in c.folded}
     chosen: dict[str, int] = {}
     extra: list[str] = []
     duplicates: list[str] = []
     for i, text in sorted(headers.items()):
-        col = by_fold.get(fold(text))
+        col = by_fold.get(fold_header(text))
         if col is None:
             extra.append(text)
         elif col.key in chosen:
             duplicates.append(text)  # the first column with a header wins
         else:
             chosen[col.key] = i
-    header_rows = list(grid.head(idx).iter_rows())
-    names = grid.columns
-    body = grid.slice(idx + 1).with_row_index("_row", offset=idx + 2)
+    frame = grid.frame
+    header_rows = list(frame.head(idx + 1 - span).iter_rows())
+    names = frame.columns
+    body = frame.slice(idx + 1).with_row_index("_row", offset=idx + 2)
     data = body.select(
         pl.col("_row").cast(pl.Int64),
         *[pl.col(names[i]).alias(key) for key, i in chosen.items()],
     )
     # Fully blank rows inside or below the table are layout, not data.
-    value_cols = [k for k in chosen]
+    value_cols = sorted(chosen, key=chosen.__getitem__)
     if value_cols:
         data = data.filter(pl.any_horizontal(pl.col(value_cols).is_not_null()))
+    header_folded = {k: fold(headers[i]) for k, i in chosen.items()}
+    data, notes = _table_rows(
+        data, value_cols, header_folded, _shipped_markers() if markers is None else markers
+    )
     return TableRead(
-        sheet=sheet,
+        sheet=grid.sheet,
         header_row=idx + 1,
         header=_parse_header_block(header_rows, spec),
         data=data,
         extra_columns=extra,
         duplicate_columns=duplicates,
         missing_columns=[c.key for c in spec.columns if c.key not in chosen],
+        notes=notes,
     )

@@ -61,6 +61,11 @@ class CodeLists:
         if absent:
             raise CodeListError(f"{origin}: thiếu danh mục {', '.join(absent)}")
 
+    def markers(self) -> dict[str, str]:
+        """Folded first words of a line that ends a table (`end`: a signature block) or
+        that totals it (`total`), from the optional list `table_marker`."""
+        return dict(self._maps.get("table_marker", {}))
+
     def mapping(self, name: str) -> dict[str, str]:
         return self._maps[name]
 

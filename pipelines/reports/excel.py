@@ -63,6 +63,16 @@ def _formats(labels: Labels, df: pl.DataFrame) -> tuple[dict, dict]:
     return column_formats, bands
 
 
+# What came from input is written as it is, never interpreted: a school name such as
+# `=HYPERLINK("http://…?leak="&A1)`, `+2+3` or `@SUM(…)` stays text, not a live formula
+# (xlsxwriter turns strings starting with `=` into formulas, and URLs into links, by default).
+SAFE_WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
 def _cover(workbook: xlsxwriter.Workbook, ctx: ReportContext, labels: Labels) -> None:
     sheet = workbook.add_worksheet("Bìa")
     title = workbook.add_format({"bold": True, "font_size": 16})
@@ -94,7 +104,7 @@ def write_excel_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     rows: dict[str, int] = {}
-    with xlsxwriter.Workbook(tmp) as workbook:
+    with xlsxwriter.Workbook(tmp, SAFE_WORKBOOK_OPTIONS) as workbook:
         _cover(workbook, ctx, labels)
         for section in SECTIONS:
             df = labels.translate(frames[section.key])
