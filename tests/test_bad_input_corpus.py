@@ -11,7 +11,7 @@ import pytest
 
 from tests.builders import cds_run, write_registry
 from tests.conftest import query, query_dicts
-from tests.corpus import CASES, REGISTRY, Case
+from tests.corpus import CASES, HOSTILE_NAMES, REGISTRY, Case
 
 
 def _hashes(raw: Path) -> dict[str, str]:
@@ -153,3 +153,25 @@ def test_formula_error_cells_are_flagged_by_validation(corpus: dict) -> None:
     )[0]
     assert "emis_report/cong_thuc.xlsx dòng 8" in outcome
     assert "emis_report/cong_thuc.xlsx dòng 9" in outcome
+
+
+def test_input_is_written_as_text_in_every_report(corpus: dict) -> None:
+    """Issue 14: school names like `=HYPERLINK(…)`, `+2+3`, `@SUM(…)` stay text in the Excel
+    report (no cell is a formula), and no markup from input reaches the HTML report. Checked by
+    removing SAFE_WORKBOOK_OPTIONS once: the first name became a formula cell."""
+    import openpyxl
+
+    reports = corpus["db"].parent / "reports"
+    [workbook] = reports.glob("*.xlsx")
+    wb = openpyxl.load_workbook(workbook)
+    texts = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.add(cell.value)
+    assert set(HOSTILE_NAMES) <= texts
+    [html] = reports.glob("*.html")
+    page = html.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page  # the template autoescapes (jinja2)

@@ -287,6 +287,7 @@ def _locate_header(grid: pl.DataFrame, spec: TableSpec) -> tuple[int, dict[int, 
     `Tổng số | Nữ`) is read as one: the lower row's text where it has one."""
     required = [c.folded for c in spec.required]
     best: tuple[int, dict[int, str], int, int] = (-1, {}, -1, 1)
+    best_width = 0
     previous: dict[int, str] = {}
     for idx, row in enumerate(grid.head(HEADER_SEARCH_ROWS).iter_rows()):
         headers = {i: t for i, c in enumerate(row) if (t := _cell_text(c)) is not None}
@@ -295,8 +296,9 @@ def _locate_header(grid: pl.DataFrame, spec: TableSpec) -> tuple[int, dict[int, 
             hits = sum(1 for alts in required if alts & folded)
             if hits == len(required) and hits > 0:
                 return idx, candidate, hits, span
-            if hits > best[2]:
-                best = (idx, candidate, hits, span)
+            # the closest row: most required headers, then the widest single row
+            if (hits, span == 1 and len(candidate)) > (best[2], best_width):
+                best, best_width = (idx, candidate, hits, span), len(candidate)
         previous = headers
     return best
 
