@@ -606,6 +606,14 @@ CASES: list[Case] = [
     Case("tab-separated CSV", "students/tab.csv",
          emis_grid(student_rows([student_row(62)], "11/10/2024"), csv_sep="\t"),
          "accepted", rows_read=1, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
+    # personal data never becomes an issue's value
+    Case("personal ID used as the pupil code, written twice", "students/ma_la_cccd.xlsx",
+         _students([student_row(70, **{"Mã học sinh": "031216000070"}),
+                    student_row(71, **{"Mã học sinh": "031216000070"})], day="13/10/2024"),
+         "quarantined", "duplicate_student_code", "bị trùng trong tệp", rows_read=2,
+         landed=_landed("select string_agg(value, '|') from audit.ingest_issues "
+                        "where source_file = ? and rule_id = 'duplicate_student_code'",
+                        "031… (12 chữ số)")),
     # issues are capped per file and rule
     Case("300 malformed IDs: 200 issues and a summary", "students/nhieu_loi.csv",
          _text(students_csv_text([student_row(100 + i, **{"Số định danh cá nhân": "12"})

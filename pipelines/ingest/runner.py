@@ -168,6 +168,31 @@ def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.Dat
     return pl.concat([ranked.filter(pl.col("__n") < limit).drop("__n"), summary])
 
 
+# A value an issue may not show as it is: a run of 9 or more digits (a personal ID, whatever
+# column it was written in), and, in a people export, text that reads like a person's name.
+_ID_LIKE = r"\d[\d .\-]{7,}\d"
+_NAME_LIKE = r"^\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*){1,5}$"
+
+
+def safe_issue_values(issues: pl.DataFrame, personal: bool) -> pl.DataFrame:
+    """Issue values with personal data masked (issue 14): `031… (12 ký tự)` for anything
+    that looks like an ID; a name-like text of a people export as `(văn bản, N ký tự)`."""
+    v = pl.col("value")
+    digits = v.str.replace_all(r"[ .\-]", "")
+    masked = (
+        pl.when(v.str.contains(_ID_LIKE))
+        .then(pl.format("{}… ({} chữ số)", digits.str.slice(0, 3), digits.str.len_chars()))
+        .otherwise(v)
+    )
+    if personal:
+        masked = (
+            pl.when(v.str.contains(_NAME_LIKE))
+            .then(pl.format("(văn bản, {} ký tự)", v.str.len_chars()))
+            .otherwise(masked)
+        )
+    return issues.with_columns(masked.alias("value"))
+
+
 def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> pl.DataFrame:
     return pl.DataFrame(
         [
@@ -252,7 +277,7 @@ def evaluate_file(
         rows_read=rows_read,
         accepted=shaped.accepted,
         quarantined=quarantined,
-        issues=cap_issues(all_issues),
+        issues=safe_issue_values(cap_issues(all_issues), source.personal),
         extra_columns=tuple(read.extra_columns),
     )
 
@@ -280,6 +305,7 @@ def _rejected(
         ],
         schema=ISSUE_SCHEMA,
     )
+    issue = safe_issue_values(issue, personal=False)
     return FileOutcome(
         **base,
         status="rejected",
