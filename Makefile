@@ -43,6 +43,7 @@ screenshots: install browser
 # generates each scale once into .bench/, prints the table and writes BENCHMARKS.md.
 # Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look.
 bench: install
+	$(UV) run --locked python -m benchmarks.hostile
 	$(UV) run --locked python -m benchmarks $(BENCH_ARGS)
 
 # Known vulnerabilities in every locked dependency (pip-audit against PyPI's advisory data).
