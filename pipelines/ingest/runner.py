@@ -159,7 +159,7 @@ def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.Dat
         pl.lit(None, pl.Int64).alias("_row"),
         "field",
         "rule_id",
-        pl.lit("warning").alias("severity"),
+        "severity",
         pl.format("… và {} lỗi khác cùng loại (chỉ ghi {} lỗi đầu tiên)", "n", pl.lit(limit)).alias(
             "message_vi"
         ),
@@ -170,11 +170,16 @@ def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.Dat
 
 # A value an issue may not show as it is: a run of 9 or more digits (a personal ID, whatever
 # column it was written in), and, in a people export, text that reads like a person's name.
-_ID_LIKE = r"\d[\d .\-]{7,}\d"
+_ID_LIKE = r"\d(?:[ .]?\d){8,}"
 _NAME_LIKE = r"^\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*){1,5}$"
 
 
-def safe_issue_values(issues: pl.DataFrame, personal: bool) -> pl.DataFrame:
+# In a people export, the columns whose text may be a person's name: the name itself, and
+# the person's code (a signature line or a name typed in the code column lands there).
+_PERSON_TEXT_KEYS = ("full_name", "student_code", "staff_code")
+
+
+def safe_issue_values(issues: pl.DataFrame, name_fields: frozenset[str]) -> pl.DataFrame:
     """Issue values with personal data masked (issue 14): `031… (12 ký tự)` for anything
     that looks like an ID; a name-like text of a people export as `(văn bản, N ký tự)`."""
     v = pl.col("value")
@@ -184,13 +189,24 @@ def safe_issue_values(issues: pl.DataFrame, personal: bool) -> pl.DataFrame:
         .then(pl.format("{}… ({} chữ số)", digits.str.slice(0, 3), digits.str.len_chars()))
         .otherwise(v)
     )
-    if personal:
+    if name_fields:
         masked = (
-            pl.when(v.str.contains(_NAME_LIKE))
+            pl.when(pl.col("field").is_in(list(name_fields)) & v.str.contains(_NAME_LIKE))
             .then(pl.format("(văn bản, {} ký tự)", v.str.len_chars()))
             .otherwise(masked)
         )
     return issues.with_columns(masked.alias("value"))
+
+
+def _name_fields(source: Source) -> frozenset[str]:
+    if not source.personal:
+        return frozenset()
+    return frozenset(
+        label
+        for c in source.spec.columns
+        if c.key in _PERSON_TEXT_KEYS
+        for label in (c.key, c.headers[0])
+    )
 
 
 def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> pl.DataFrame:
@@ -277,7 +293,7 @@ def evaluate_file(
         rows_read=rows_read,
         accepted=shaped.accepted,
         quarantined=quarantined,
-        issues=safe_issue_values(cap_issues(all_issues), source.personal),
+        issues=safe_issue_values(cap_issues(all_issues), _name_fields(source)),
         extra_columns=tuple(read.extra_columns),
     )
 
@@ -305,7 +321,7 @@ def _rejected(
         ],
         schema=ISSUE_SCHEMA,
     )
-    issue = safe_issue_values(issue, personal=False)
+    issue = safe_issue_values(issue, frozenset())
     return FileOutcome(
         **base,
         status="rejected",

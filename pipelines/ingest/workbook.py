@@ -189,8 +189,8 @@ def _grid_from_csv(path: Path) -> list[Grid]:
     text = _decode_csv(path.read_bytes())
     if "\x00" in text:
         raise FileRejected("file_unreadable", "Tệp CSV chứa dữ liệu nhị phân, không đọc được")
-    delimiter = _csv_delimiter(text)
     try:
+        delimiter = _csv_delimiter(text)
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise FileRejected("file_unreadable", f"Tệp CSV sai định dạng: {exc}") from exc
@@ -295,12 +295,27 @@ def _locate_header(grid: pl.DataFrame, spec: TableSpec) -> tuple[int, dict[int, 
             folded = {fold_header(t) for t in candidate.values()}
             hits = sum(1 for alts in required if alts & folded)
             if hits == len(required) and hits > 0:
-                return idx, candidate, hits, span
+                return _with_lower_row(grid, spec, idx, candidate, hits, span)
             # the closest row: most required headers, then the widest single row
             if (hits, span == 1 and len(candidate)) > (best[2], best_width):
                 best, best_width = (idx, candidate, hits, span), len(candidate)
         previous = headers
     return best
+
+
+def _with_lower_row(
+    grid: pl.DataFrame, spec: TableSpec, idx: int, headers: dict[int, str], hits: int, span: int
+) -> tuple[int, dict[int, str], int, int]:
+    """`Tổng số | Trong đó` above `Nữ | Dân tộc`: the row under a found header joins it when
+    it names columns of the spec the header lacks."""
+    if idx + 1 >= grid.height:
+        return idx, headers, hits, span
+    lower = {i: t for i, c in enumerate(grid.row(idx + 1)) if (t := _cell_text(c)) is not None}
+    have = {fold_header(t) for t in headers.values()}
+    wanted = {f for c in spec.columns for f in c.folded if not (c.folded & have)}
+    if lower and any(fold_header(t) in wanted for t in lower.values()):
+        return idx + 1, {**headers, **lower}, hits, span + 1
+    return idx, headers, hits, span
 
 
 def _closest_row_hint(grid: pl.DataFrame, idx: int) -> str:
@@ -397,8 +412,8 @@ def _table_rows(
         return data, notes
     first = fold_expr(pl.coalesce([pl.col(c) for c in cols]))
     filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cols])
-    ends = [m for m, k in markers.items() if k == "end"]
-    totals = [m for m, k in markers.items() if k == "total"]
+    ends = [m for m, k in markers.items() if k == "end" and m]
+    totals = [m for m, k in markers.items() if k == "total" and m]
     same_as_header = pl.sum_horizontal(
         [(fold_expr(pl.col(c)) == header_folded[c]).fill_null(False).cast(pl.Int32)
          for c in cols]
