@@ -24,6 +24,7 @@ from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
+from pipelines.ingest.sources.base import file_issue
 from pipelines.ingest.workbook import FileRejected, read_table
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
@@ -209,15 +210,9 @@ def _name_fields(source: Source) -> frozenset[str]:
     )
 
 
-def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {"_row": None, "field": f, "rule_id": r, "severity": "warning",
-             "message_vi": m, "value": v}
-            for r, f, m, v in notes
-        ],
-        schema=ISSUE_SCHEMA,
-    )  # fmt: skip
+def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> list[pl.DataFrame]:
+    """The reader's own warnings as file-level issues."""
+    return [file_issue(f, r, "warning", m, v) for r, f, m, v in notes]
 
 
 def evaluate_file(
@@ -256,7 +251,7 @@ def evaluate_file(
             base, empty_meta, rej, rows_read=rows_read, sheet=read.sheet, header_row=read.header_row
         )
     keys = ["_row", *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns]]
-    issues = [shaped.issues, _reader_notes(read.notes)]
+    issues = [shaped.issues, *_reader_notes(read.notes)]
     if read.duplicate_columns:
         issues.append(
             pl.DataFrame(
