@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_REFERENCE = PROJECT_ROOT / "reference"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+def run_date() -> date:
+    """The day a run counts as today: `CDS_RUN_DATE` (ISO, e.g. `2025-06-01`) when set, so a
+    rebuild or a test sees the dates a past run saw; otherwise today."""
+    pinned = os.environ.get("CDS_RUN_DATE", "").strip()
+    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 @dataclass(frozen=True)

@@ -109,25 +109,30 @@ def students_csv_text(rows: list[list[object]], day: str = "30/09/2024") -> str:
     return out.getvalue()
 
 
-def teachers(path: Path, rows: list[list[object]] | None = None) -> None:
-    row = [
-        "GV001",
-        "Trần Thị Mai",
-        "01/02/1985",
-        "Nữ",
-        "Kinh",
-        "Giáo viên",
-        "Đạt chuẩn",
-        "Đang làm việc",
-        "031185001234",
-        "Có",
-        "Có",
-    ]
+def teacher_row(i: int = 1, **over: object) -> list[object]:
+    row = {
+        "Mã cán bộ": f"GV{i:03d}",
+        "Họ và tên": "Trần Thị Mai",
+        "Ngày sinh": "01/02/1985",
+        "Giới tính": "Nữ",
+        "Dân tộc": "Kinh",
+        "Nhóm chức vụ": "Giáo viên",
+        "Trình độ chuẩn": "Đạt chuẩn",
+        "Trạng thái": "Đang làm việc",
+        "Số định danh cá nhân": f"031185{i:06d}",
+        "Chữ ký số": "Có",
+        "Tài khoản bồi dưỡng": "Có",
+    }
+    row.update(over)
+    return list(row.values())
+
+
+def teachers(path: Path, rows: list[list[object]] | None = None, day: str = "30/09/2024") -> None:
     write_table(
         path,
-        header=_people_header(school=THCS),
+        header=_people_header(school=THCS, day=day),
         columns=COLUMNS["teachers"],
-        rows=rows or [row],
+        rows=rows or [teacher_row(1234)],
         layout=Layout(header_layout="split"),
     )
 
@@ -358,6 +363,14 @@ def renamed(build: Callable[[Path], None], real_suffix: str) -> Callable[[Path],
 
 FEMALE_OF = "select sum(female) from landing.emis_report where _source_file = ?"
 ISSUES_OF = "select count(*) from audit.ingest_issues where source_file = ? and rule_id = "
+SUBMITTED_OF = "select min(submitted_on)::varchar from landing.emis_report where _source_file = ?"
+SIGNED_OF = (
+    "select count(*) filter (where has_digital_signature) from landing.teachers "
+    "where _source_file = ?"
+)
+ACTIVE_OF = (
+    "select list(is_active order by _row)::varchar from landing.students where _source_file = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -620,5 +633,90 @@ CASES: list[Case] = [
                                   for i in range(300)], day="12/10/2024"), "utf-8"),
          "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=300,
          landed=_landed(ISSUES_OF + "'id_wrong_format'", 201)),
+    # issue 14, class 9: dates as schools write them, and dates that cannot be right
+    Case("two-digit year in the submission date (15/10/24)", "emis_report/nam_hai_so.xlsx",
+         lambda p: emis(p, school=MN, day="15/10/24"), "accepted", rows_read=3,
+         landed=_landed(SUBMITTED_OF, "2024-10-15")),
+    Case("submission date with a time", "emis_report/ngay_gio.xlsx",
+         lambda p: emis(p, school=MN, day="05/10/2024 14:30"), "accepted", rows_read=3,
+         landed=_landed(SUBMITTED_OF, "2024-10-05")),
+    Case("submission date in words", "emis_report/ngay_bang_chu.xlsx",
+         lambda p: emis(p, school=MN, day="Hà Nội, ngày 06 tháng 10 năm 2024"), "accepted",
+         rows_read=3, landed=_landed(SUBMITTED_OF, "2024-10-06")),
+    Case("submission date after the run date", "emis_report/ngay_tuong_lai.xlsx",
+         lambda p: emis(p, school=MN, day="05/10/2099"),
+         "warning", "implausible_submission_date", "sau ngày chạy", rows_read=3,
+         landed=_landed(SUBMITTED_OF, None)),
+    Case("submission date before its school year (year typed wrong)", "emis_report/ngay_nam_truoc.xlsx",
+         lambda p: emis(p, school=MN, day="07/10/2023"),
+         "warning", "implausible_submission_date", "trước năm học 2024-2025", rows_read=3,
+         landed=_landed(SUBMITTED_OF, None)),
+    Case("birth date with a two-digit year", "students/sinh_hai_so.xlsx",
+         _students([student_row(80, **{"Ngày sinh": "12/03/16"})], day="14/10/2024"),
+         "accepted", rows_read=1,
+         landed=_landed("select min(birth_year) from landing.students where _source_file = ?", 2016)),
+    # class 10: values outside a code list are mapped or named, never a silent no
+    Case("ticks, TRUE, 1, 'Đã có' for 'Có' in the staff export", "teachers/dau_tick.xlsx",
+         lambda p: teachers(p, [teacher_row(i, **{"Chữ ký số": v})
+                                for i, v in enumerate(["X", "✓", "√", "TRUE", "1", "Đã có"], 1)],
+                            day="01/10/2024"),
+         "accepted", rows_read=6, landed=_landed(SIGNED_OF, 6)),
+    Case("a yes/no value nobody listed", "teachers/gia_tri_la.xlsx",
+         lambda p: teachers(p, [teacher_row(10, **{"Chữ ký số": "Đã cài USB token"})],
+                            day="02/10/2024"),
+         "warning", "value_not_in_code_list", "coi như KHÔNG có", rows_read=1,
+         landed=_landed(SIGNED_OF, 0)),
+    Case("learning results written as results or 'Đã nhập'", "students/ket_qua.xlsx",
+         _students([student_row(81, **{"KQHT HK1": "Đã nhập"}),
+                    student_row(82, **{"KQHT HK1": "Hoàn thành tốt"})], day="15/10/2024"),
+         "accepted", rows_read=2,
+         landed=_landed("select count(*) filter (where results_hk1) from landing.students "
+                        "where _source_file = ?", 2)),
+    Case("a learning-results value nobody listed", "students/ket_qua_la.xlsx",
+         _students([student_row(83, **{"KQHT HK1": "xong"})], day="16/10/2024"),
+         "warning", "value_not_in_code_list", "coi như CHƯA có kết quả học tập", rows_read=1),
+    Case("statuses 'Lưu ban', 'Bảo lưu' and one nobody listed", "students/trang_thai.xlsx",
+         _students([student_row(84, **{"Trạng thái": "Lưu ban"}),
+                    student_row(85, **{"Trạng thái": "Bảo lưu"}),
+                    student_row(86, **{"Trạng thái": "Học lại"})], day="17/10/2024"),
+         "warning", "invalid_status", "coi như đang học/đang làm việc (được tính)", rows_read=3,
+         landed=_landed(ACTIVE_OF, "[true, false, true]")),
+    # class 11: a bad optional cell is a warning on that cell; the row's total stays
+    Case("dashes for zero in the breakdown columns", "emis_report/gach_ngang.xlsx",
+         emis_grid(emis_rows(school=MN, day="31/05/2025", body=[
+             ["101", "Tổng số lớp", 10, "-", "—"], ["201", "Tổng số học sinh", 300, 150, "–"]])),
+         "accepted", rows_read=2,
+         landed=_landed("select sum(ethnic)::varchar || '/' || sum(total) from landing.emis_report "
+                        "where _source_file = ?", "0/310")),
+    Case("a note in the 'Nữ' column", "emis_report/ghi_chu_nu.xlsx",
+         emis_grid(emis_rows(school=TH, day="01/06/2025", body=[
+             ["201", "Tổng số học sinh", 300, "chưa thống kê", 12]])),
+         "warning", "invalid_optional_count", "'Tổng số' của dòng vẫn được nhận", rows_read=1,
+         landed=_landed("select sum(total) from landing.emis_report where _source_file = ?", 300)),
+    Case("a note in the CĐS numerator", "cds_assessment/tu_so_ghi_chu.xlsx",
+         lambda p: cds(p, school=THCS, rows=[["1.3.1", "Nội dung", "4", "khoảng 30", "40", "LMS"]]),
+         "warning", "invalid_optional_count", "điểm tự đánh giá vẫn được nhận", rows_read=1,
+         landed=_landed("select self_score from landing.cds_assessment where _source_file = ?", 4.0)),
+    # class 8: a marker word in a real row's label never ends or thins the table
+    Case("label column first, a row labelled 'Tổng cộng …' with its code", "emis_report/nhan_truoc.xlsx",
+         emis_grid(emis_rows(school=MN, day="02/06/2025",
+                             columns=["Chỉ tiêu", "Mã số", "Tổng số", "Nữ", "Dân tộc"],
+                             body=[["Tổng cộng số lớp", "101", 10, None, None],
+                                   ["Số lớp khối 1", "111", 2, None, None],
+                                   ["Tổng cộng", None, 12, None, None]])),
+         "warning", "total_row_skipped", "Bỏ qua 1 dòng tổng cộng", rows_read=2,
+         landed=_landed("select string_agg(indicator_code, ',' order by _row) from landing.emis_report "
+                        "where _source_file = ?", "101,111")),
+    # class 6: a personal ID never lands as a code, and a data row is never quoted
+    Case("personal ID used as the pupil code", "students/ma_la_cccd_1.xlsx",
+         _students([student_row(87, **{"Mã học sinh": "031216000087"})], day="18/10/2024"),
+         "warning", "code_is_personal_id", "đã thay bằng bí danh", rows_read=1,
+         landed=_landed("select count(*) from landing.students where _source_file = ? "
+                        "and student_code like 'BD-%' and student_code not like '%031216%'", 1)),
+    Case("no header found in a pupil list: the data row is not quoted", "students/khong_tieu_de.xlsx",
+         emis_grid([*[[f"{k}:", v] for k, v in _people_header(day="19/10/2024")], [],
+                    ["Mã HS", "Họ và tên", "Ngày sinh"],
+                    [f"{TH}00088", "Nguyễn Thị Bí Mật", "12/03/2016", "Nữ", "Kinh", "3"]]),
+         "rejected", "missing_required_column", "trông như dòng dữ liệu (không trích)"),
 ]
 # fmt: on

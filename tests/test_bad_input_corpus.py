@@ -175,3 +175,16 @@ def test_input_is_written_as_text_in_every_report(corpus: dict) -> None:
     [html] = reports.glob("*.html")
     page = html.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page  # the template autoescapes (jinja2)
+
+
+def test_no_name_or_id_from_a_people_export_in_any_message(corpus: dict) -> None:
+    """Issue 14, class 6: the closest-row hint and issue values never quote a pupil's name or
+    clear ID (checked by quoting the row again in `_closest_row_hint`: this test failed)."""
+    texts = query(
+        corpus["db"],
+        "select coalesce(message_vi, '') || ' ' || coalesce(value, '') from audit.ingest_issues "
+        "union all select coalesce(reject_message_vi, '') from audit.ingest_files",
+    )
+    for (text,) in texts:
+        assert "Bí Mật" not in text
+        assert "031216000087" not in text

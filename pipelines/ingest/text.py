@@ -17,25 +17,29 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def fold(text: str | None) -> str:
     """Fold a header or label for matching: Unicode-normalised, case-, diacritic- and
-    whitespace-insensitive (`"Mã\\ntrường "` and NFD `"MÃ TRƯỜNG"` both give `"matruong"`)."""
+    whitespace-insensitive (`"Mã\\ntrường "` and NFD `"MÃ TRƯỜNG"` both give `"matruong"`).
+    A label made only of symbols (a tick `✓`, `√`) folds to itself, stripped, so that it
+    can still be looked up in a code list."""
     if text is None:
         return ""
     decomposed = unicodedata.normalize("NFD", str(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("đ", "d").replace("Đ", "D").casefold()
-    return "".join(ch for ch in stripped if ch.isalnum())
+    folded = "".join(ch for ch in stripped if ch.isalnum())
+    return folded or "".join(str(text).split())
 
 
 def fold_expr(col: str | pl.Expr) -> pl.Expr:
     """`fold` over a whole column, in Polars (no Python per value)."""
     expr = pl.col(col) if isinstance(col, str) else col
-    return (
+    folded = (
         expr.str.normalize("NFD")
         .str.replace_all(r"\p{Mn}", "")
         .str.replace_all("[đĐ]", "d")
         .str.to_lowercase()
         .str.replace_all(r"[^\p{L}\p{N}]", "")
     )
+    return pl.when(folded == "").then(expr.str.replace_all(r"\s", "")).otherwise(folded)
 
 
 def nfc_expr(col: str) -> pl.Expr:
@@ -43,16 +47,47 @@ def nfc_expr(col: str) -> pl.Expr:
     return pl.col(col).str.strip_chars().str.normalize("NFC").replace("", None)
 
 
-def parse_date_expr(col: str) -> pl.Expr:
-    """Dates as `dd/mm/yyyy`, `d/m/yyyy`, ISO `yyyy-mm-dd` (with or without a time), or
-    Excel serial numbers. Unparseable values become null (callers decide what that means)."""
-    s = pl.col(col).str.strip_chars()
-    serial = s.str.extract(r"^(\d{4,6})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+# A time after a date (`05/10/2024 08:30`, `05/10/2024 8:30:00 SA`) says nothing of the day.
+_TIME = r"(?:[ T,]+\d{1,2}[:h]\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:AM|PM|SA|CH))?)?"
+_DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME + "$"
+_YMD = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"
+# `ngày 05 tháng 10 năm 2024`, also after a place (`Hà Nội, ngày …`), matched folded
+_WORDS = r"(?:^|ngay)(\d{1,2})thang(\d{1,2})nam(\d{4})$"
+
+
+def full_year_expr(year: pl.Expr, today: date) -> pl.Expr:
+    """A year as written: four digits as they are; two digits in this century unless that
+    lies past next year (`15/10/24` is 2024, a birth year `85` is 1985)."""
+    y = year.cast(pl.Int32, strict=False)
+    return (
+        pl.when(year.str.len_chars() != 2)
+        .then(y)
+        .when(y + 2000 <= today.year + 1)
+        .then(y + 2000)
+        .otherwise(y + 1900)
+    )
+
+
+def _ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    return pl.format("{}-{}-{}", y.cast(pl.String).str.zfill(4), m.str.zfill(2), d.str.zfill(2))
+
+
+def parse_date_expr(col: str, today: date | None = None) -> pl.Expr:
+    """Dates as people and programs write them: `dd/mm/yyyy`, `d/m/yy` (two-digit years,
+    see `full_year_expr`), with `.` or `-` between, with a time after them, ISO
+    `yyyy-mm-dd` (with or without a time), `ngày 05 tháng 10 năm 2024`, or an Excel serial
+    number (a fraction is the time of day). Unparseable values become null (callers decide
+    what that means)."""
+    today = today or date.today()
+    s = pl.col(col).str.strip_chars().str.to_uppercase()
+    serial = s.str.extract(r"^(\d{4,6})(?:\.\d+)?$", 1).cast(pl.Int64, strict=False)
+    dmy = [s.str.extract(_DMY, i) for i in (1, 2, 3)]
+    ymd = [s.str.extract(_YMD, i) for i in (1, 2, 3)]
+    words = [fold_expr(col).str.extract(_WORDS, i) for i in (1, 2, 3)]
     return pl.coalesce(
-        s.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[ T].*)?$", 1).str.to_date(
-            "%Y-%m-%d", strict=False
-        ),
-        s.str.replace_all(r"[.\-]", "/").str.to_date("%d/%m/%Y", strict=False),
+        _ymd(ymd[0], ymd[1], ymd[2]).str.to_date("%Y-%m-%d", strict=False),
+        _ymd(full_year_expr(dmy[2], today), dmy[1], dmy[0]).str.to_date("%Y-%m-%d", strict=False),
+        _ymd(words[2], words[1], words[0]).str.to_date("%Y-%m-%d", strict=False),
         pl.when(serial.is_between(1, 2_958_465)).then(
             pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial)
         ),
@@ -75,9 +110,14 @@ def parse_number_expr(col: str) -> pl.Expr:
     return cleaned.cast(pl.Float64, strict=False)
 
 
+# A dash alone is how statistical forms write "none" (`-`, en dash, em dash, minus sign).
+ZERO_DASHES = r"^[-‐‑‒–—―−]$"
+
+
 def parse_count_expr(col: str) -> pl.Expr:
-    """A count: a non-negative whole number; anything else → null."""
-    n = parse_number_expr(col)
+    """A count: a non-negative whole number, a dash alone meaning 0; anything else → null."""
+    dash = pl.col(col).str.strip_chars().str.contains(ZERO_DASHES)
+    n = pl.when(dash).then(pl.lit(0.0)).otherwise(parse_number_expr(col))
     return pl.when((n >= 0) & (n == n.floor())).then(n).cast(pl.Int64, strict=False)
 
 

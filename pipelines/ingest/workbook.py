@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -318,11 +319,20 @@ def _with_lower_row(
     return idx, headers, hits, span
 
 
+# A row with a date or a long number in it is a data row (a pupil's birth date, an ID):
+# the hint names it but never quotes it, since its other cells may be a person's name.
+_DATA_LIKE = re.compile(r"\d{5,}|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+
+
 def _closest_row_hint(grid: pl.DataFrame, idx: int) -> str:
     if idx < 0 or idx >= grid.height:
         return ""
     cells = [t for c in grid.row(idx) if (t := _cell_text(c)) is not None][:8]
-    return f"; dòng gần đúng nhất (dòng {idx + 1}): " + " | ".join(cells) if cells else ""
+    if not cells:
+        return ""
+    if any(_DATA_LIKE.search(c) for c in cells):
+        return f"; dòng gần đúng nhất là dòng {idx + 1}, trông như dòng dữ liệu (không trích)"
+    return f"; dòng gần đúng nhất (dòng {idx + 1}): " + " | ".join(cells)
 
 
 def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = None) -> TableRead:
@@ -403,14 +413,22 @@ def _shipped_markers() -> dict[str, str]:
 
 
 def _table_rows(
-    data: pl.DataFrame, cols: list[str], header_folded: dict[str, str], markers: dict[str, str]
+    data: pl.DataFrame,
+    cols: list[str],
+    header_folded: dict[str, str],
+    markers: dict[str, str],
+    key: str | None = None,
 ) -> tuple[pl.DataFrame, list[tuple[str, str | None, str, str | None]]]:
     """Stop the table at its end (a signature block), and drop total lines and repeated
-    header rows; each is said in a note, so nothing disappears without a word."""
+    header rows; each is said in a note, so nothing disappears without a word. A marker
+    word counts only where the row's key column (`key`: the indicator or pupil code) is
+    blank or holds the marker itself: a real row keeps its code, whatever its label says."""
     notes: list[tuple[str, str | None, str, str | None]] = []
     if not cols or data.height == 0:
         return data, notes
     first = fold_expr(pl.coalesce([pl.col(c) for c in cols]))
+    if key in cols:
+        first = pl.when(pl.col(key).is_null() | (fold_expr(pl.col(key)) == first)).then(first)
     filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cols])
     ends = [m for m, k in markers.items() if k == "end" and m]
     totals = [m for m, k in markers.items() if k == "total" and m]
@@ -484,7 +502,11 @@ def _extract(
         data = data.filter(pl.any_horizontal(pl.col(value_cols).is_not_null()))
     header_folded = {k: fold(headers[i]) for k, i in chosen.items()}
     data, notes = _table_rows(
-        data, value_cols, header_folded, _shipped_markers() if markers is None else markers
+        data,
+        value_cols,
+        header_folded,
+        _shipped_markers() if markers is None else markers,
+        key=spec.required[0].key if spec.required else None,
     )
     return TableRead(
         sheet=grid.sheet,

@@ -16,6 +16,7 @@ from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, Tabl
 from pipelines.reference.cds_index import CdsIndex
 from pipelines.reference.code_lists import CodeLists
 from pipelines.reference.vocab import is_school_year
+from pipelines.settings import run_date
 
 SCHOOL_CODE_RE = re.compile(r"^[0-9A-Z]{6,12}$")
 
@@ -37,6 +38,7 @@ class IngestContext:
     pseudonymizer: Pseudonymizer | None = None  # needed for personal data
     # (school_year, period) of reporting_calendar.csv; None: not checked (cds check)
     calendar_periods: frozenset[tuple[str, str]] | None = None
+    today: date = field(default_factory=run_date)  # the run's date (CDS_RUN_DATE)
 
 
 @dataclass
@@ -77,10 +79,52 @@ def file_issue(
     )
 
 
-def _parse_date(text: str | None) -> date | None:
+def _parse_date(text: str | None, today: date) -> date | None:
     if not text:
         return None
-    return pl.DataFrame({"d": [text]}).select(parse_date_expr("d")).item()
+    return pl.DataFrame({"d": [text]}).select(parse_date_expr("d", today)).item()
+
+
+# A school year's files cannot be dated before its summer: reports of 2024-2025 are made
+# from 1 August 2024 on (the year opens in early September).
+SCHOOL_YEAR_OPENS = (8, 1)
+
+
+def plausible_dates(school_year: str, today: date) -> tuple[date, date]:
+    """The window a submission date of `school_year` must fall in: from the summer before
+    the year opens to the run's date."""
+    month, day = SCHOOL_YEAR_OPENS
+    return date(int(school_year[:4]), month, day), today
+
+
+def _submission_date(
+    text: str | None, year: str, today: date, label: str
+) -> tuple[date | None, pl.DataFrame | None]:
+    """The header's submission date, or None with the warning that says why it is not used.
+    A date outside the plausible window (a typo in the year, a future date) would make a
+    late report look on time: it is not used, and the report counts as late until fixed."""
+    submitted = _parse_date(text, today)
+    if submitted is None:
+        return None, file_issue(
+            label,
+            "missing_submission_date",
+            "warning",
+            f"Thiếu hoặc sai '{label}': không xác định được ngày nộp, tính là nộp muộn",
+            text,
+        )
+    start, end = plausible_dates(year, today)
+    if start <= submitted <= end:
+        return submitted, None
+    why = "sau ngày chạy" if submitted > end else f"trước năm học {year}"
+    return None, file_issue(
+        label,
+        "implausible_submission_date",
+        "warning",
+        f"'{label}' là {submitted:%d/%m/%Y} ({why}; hợp lệ từ {start:%d/%m/%Y} đến "
+        f"{end:%d/%m/%Y}): ngày này không được dùng, báo cáo tính là nộp muộn cho đến khi "
+        "ghi đúng ngày",
+        text,
+    )
 
 
 def report_header(
@@ -150,17 +194,9 @@ def report_header(
                 value=raw_period,
             )
     warnings = []
-    submitted = _parse_date(h.get("submitted_on"))
-    if submitted is None:
-        warnings.append(
-            file_issue(
-                date_label,
-                "missing_submission_date",
-                "warning",
-                f"Thiếu hoặc sai '{date_label}': không xác định được ngày nộp, tính là nộp muộn",
-                h.get("submitted_on"),
-            )
-        )
+    submitted, date_issue = _submission_date(h.get("submitted_on"), year, ctx.today, date_label)
+    if date_issue is not None:
+        warnings.append(date_issue)
     if ctx.calendar_periods is not None and (year, period) not in ctx.calendar_periods:
         warnings.append(
             file_issue(

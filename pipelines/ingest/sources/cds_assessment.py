@@ -124,16 +124,18 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
             "Chỉ số tính điểm cần điểm bằng số, không phải Đạt/Không đạt",
         ),
         RowRule(
-            "invalid_count",
+            "invalid_optional_count",
             "numerator",
             pl.col("numerator").is_not_null() & pl.col("num").is_null(),
-            "Tử số phải là số nguyên không âm",
+            "Tử số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
+            severity="warning",
         ),
         RowRule(
-            "invalid_count",
+            "invalid_optional_count",
             "denominator",
             pl.col("denominator").is_not_null() & pl.col("den").is_null(),
-            "Mẫu số phải là số nguyên không âm",
+            "Mẫu số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
+            severity="warning",
         ),
         RowRule(
             "self_score_above_max",

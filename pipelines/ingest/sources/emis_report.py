@@ -53,14 +53,24 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
             duplicated_after_first("indicator_code"),
             "Mã số chỉ tiêu khai báo nhiều lần (dòng sau bị loại)",
         ),
+        RowRule(
+            "invalid_count",
+            "total",
+            pl.col("total").is_not_null() & pl.col("total_n").is_null(),
+            f"'{LABELS['total']}' phải là số nguyên không âm (để trống nếu chưa có số liệu)",
+        ),
+        # The breakdowns are optional: a note or a stray word there loses that cell only,
+        # never the row's total.
         *[
             RowRule(
-                "invalid_count",
+                "invalid_optional_count",
                 c,
                 pl.col(c).is_not_null() & pl.col(f"{c}_n").is_null(),
-                f"'{LABELS[c]}' phải là số nguyên không âm (để trống nếu chưa có số liệu)",
+                f"'{LABELS[c]}' không phải số nguyên không âm: ô này bị bỏ qua (để trống), "
+                f"'{LABELS['total']}' của dòng vẫn được nhận",
+                severity="warning",
             )
-            for c in COUNTS
+            for c in COUNTS[1:]
         ],
     ]
     outcome = apply_row_rules(df, rules, LABELS)

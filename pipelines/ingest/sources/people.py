@@ -9,8 +9,6 @@ rule broken, if any. Issues show an ID masked (`031… (11 ký tự)`), never in
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
 from pipelines.ingest.personal_id import RULES_VI, id_rule_expr
@@ -43,6 +41,12 @@ def sanitize(frame: pl.DataFrame) -> pl.DataFrame:
     out = frame
     if "full_name" in out.columns:
         out = out.drop("full_name")
+    if "code_is_id" in out.columns:
+        out = out.with_columns(
+            pl.when("code_is_id").then(mask_id_expr(c)).otherwise(pl.col(c)).alias(c)
+            for c in ("student_code", "staff_code")
+            if c in out.columns
+        )
     if "personal_id" in out.columns:
         out = out.with_columns(mask_id_expr("personal_id").alias("personal_id"))
     return out
@@ -54,14 +58,14 @@ def typed_people(
     """Header checks and the columns every person row gets; returns (meta, frame, issues)."""
     meta, file_issues = report_header(read, ctx, date_label="Ngày xuất dữ liệu")
     codes = ctx.codes
-    today = date.today()
+    today = ctx.today
     df = (
         read.data.with_columns(*[pl.lit(None, pl.String).alias(k) for k in read.missing_columns])
         .with_columns(*[nfc_expr(c.key) for c in spec.columns])
         .with_columns(
             pl.col(code_col).str.to_uppercase(),
             codes.map_expr("gender", fold_expr("gender")).alias("gender_code"),
-            parse_date_expr("birth_date").alias("birth"),
+            parse_date_expr("birth_date", today).alias("birth"),
             codes.map_expr(status_list, fold_expr("status")).alias("status_code"),
         )
         .with_columns(
@@ -79,13 +83,37 @@ def typed_people(
             id_rule_expr(
                 "personal_id", "female", "birth_year", codes.codes("birth_province")
             ).alias("id_rule"),
-            pl.col("status_code")
-            .is_in(codes.active_codes(status_list))
-            .fill_null(pl.col("status").is_null())
-            .alias("is_active"),
+            # an unknown status is warned about and counted, as its message says
+            (
+                pl.col("status_code").is_null()
+                | pl.col("status_code").is_in(codes.active_codes(status_list))
+            ).alias("is_active"),
+            looks_like_id(code_col, codes.codes("birth_province")).alias("code_is_id"),
         )
     )
     return meta, df, file_issues
+
+
+def looks_like_id(col: str, provinces: list[str]) -> pl.Expr:
+    """A code that is a personal ID in all but name: 12 digits opening with a
+    birth-registration province code (some schools use the pupil's ID as the pupil code)."""
+    c = pl.col(col)
+    return (c.str.contains(r"^\d{12}$") & c.str.slice(0, 3).is_in(provinces)).fill_null(False)
+
+
+def unknown_label_rule(
+    field: str, code_col: str, listed: str, what: str, *, treated_as: str
+) -> RowRule:
+    """A warning for a value that is not in its code list: the value is named, and the
+    message says what it was taken to mean (never a silent no)."""
+    return RowRule(
+        "value_not_in_code_list",
+        field,
+        pl.col(field).is_not_null() & pl.col(code_col).is_null(),
+        f"Giá trị không có trong danh mục ({listed}) ở cột {what}: {treated_as}; "
+        "sửa giá trị hoặc bổ sung cách viết này vào danh mục mã (code_lists.csv)",
+        severity="warning",
+    )
 
 
 def people_rules(code_col: str, code_label: str) -> list[RowRule]:
@@ -117,8 +145,17 @@ def people_rules(code_col: str, code_label: str) -> list[RowRule]:
             "invalid_status",
             "status",
             pl.col("status").is_not_null() & pl.col("status_code").is_null(),
-            "Trạng thái không hợp lệ; coi như đang hoạt động",
+            "Trạng thái không có trong danh mục; coi như đang học/đang làm việc (được tính)",
             severity="warning",
+        ),
+        RowRule(
+            "code_is_personal_id",
+            code_col,
+            pl.col("code_is_id"),
+            f"{code_label} là số định danh cá nhân: đã thay bằng bí danh, không lưu số gốc; "
+            f"dùng {code_label.lower()} của CSDL ngành",
+            severity="warning",
+            value=mask_id_expr(code_col),
         ),
     ]
     for rule_id, message in RULES_VI.items():
@@ -155,10 +192,20 @@ def finish(
         ],
         separator="|",
     )
+    code_col = next(c for c in ("student_code", "staff_code") if c in accepted.columns)
     keys = ctx.pseudonymizer.key_columns(
-        accepted.select(pl.col("personal_id").alias("person_key"), identity.alias("identity_key"))
+        accepted.select(
+            pl.col("personal_id").alias("person_key"),
+            identity.alias("identity_key"),
+            pl.when("code_is_id").then(pl.col(code_col)).alias("code_key"),
+        )
     )
-    accepted = accepted.with_columns(keys)
+    accepted = accepted.with_columns(keys).with_columns(
+        pl.when("code_is_id")
+        .then(pl.lit("BD-") + pl.col("code_key").str.slice(0, 16))
+        .otherwise(pl.col(code_col))
+        .alias(code_col)
+    )
     result = accepted.select(
         "_row",
         pl.lit(meta["school_code"]).alias("school_code"),

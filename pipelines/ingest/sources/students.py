@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.ingest.rules import RowRule
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source
-from pipelines.ingest.sources.people import shape_people
+from pipelines.ingest.sources.people import shape_people, unknown_label_rule
 from pipelines.ingest.sources.specs import STUDENTS as SPEC
 from pipelines.ingest.text import fold_expr, parse_count_expr
 from pipelines.ingest.workbook import TableRead
@@ -58,6 +58,19 @@ RULES = [
         "Học bạ số không hợp lệ (Đã ký/Chưa ký)",
         severity="warning",
     ),
+    *[
+        unknown_label_rule(
+            col,
+            code,
+            "Đã cập nhật/Chưa cập nhật, hoặc kết quả: Hoàn thành, Tốt, Khá, Đạt…",
+            f"'{label}'",
+            treated_as="coi như CHƯA có kết quả học tập",
+        )
+        for col, code, label in (
+            ("results_hk1", "hk1_code", "KQHT HK1"),
+            ("results_hk2", "hk2_code", "KQHT HK2"),
+        )
+    ],
 ]
 
 

@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.ingest.rules import RowRule
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source
-from pipelines.ingest.sources.people import shape_people
+from pipelines.ingest.sources.people import shape_people, unknown_label_rule
 from pipelines.ingest.sources.specs import TEACHERS as SPEC
 from pipelines.ingest.text import fold_expr
 from pipelines.ingest.workbook import TableRead
@@ -57,6 +57,13 @@ RULES = [
         "Trình độ chuẩn không hợp lệ (Trên chuẩn, Đạt chuẩn, Chưa đạt chuẩn)",
         severity="warning",
     ),
+    *[
+        unknown_label_rule(col, code, "Có/Không", f"'{label}'", treated_as="coi như KHÔNG có")
+        for col, code, label in (
+            ("digital_signature", "signature_code", "Chữ ký số"),
+            ("training_account", "training_code", "Tài khoản bồi dưỡng"),
+        )
+    ],
 ]
 
 
