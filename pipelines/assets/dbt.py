@@ -18,7 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
-from pipelines.resources import CdsPaths
+from pipelines.resources import CdsPaths, DbtResource, dbt_executable
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.warehouse_lock import warehouse_lock
 
@@ -35,12 +35,16 @@ def project_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
     )
 
 
-def ensure_manifest() -> None:
-    """Parse the project when the manifest is missing or older than any dbt source file."""
-    manifest = dbt_project.manifest_path
-    newest = max((p.stat().st_mtime for p in project_sources()), default=0)
+def ensure_manifest(project: DbtProject = dbt_project) -> None:
+    """Parse the project when the manifest is missing or older than any dbt source file.
+    dbt is the one beside this Python, not whatever is on PATH: `.venv/bin/cds run` called
+    by cron or a service manager has no activated environment (dagster-dbt's own preparer
+    looks for `dbt` on PATH and fails there)."""
+    manifest = project.manifest_path
+    newest = max((p.stat().st_mtime for p in project_sources(Path(project.project_dir))), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        dbt_project.preparer.prepare(dbt_project)
+        dbt = DbtResource(project_dir=project, dbt_executable=dbt_executable())
+        dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
 def _keep_partial_parse(invocation) -> None:
