@@ -60,7 +60,9 @@ def check_files(
             all_ok = False
             continue
         out = evaluate_file(path, str(path), file_sha256(path), source, ctx)
-        mark = "✓" if out.status == "accepted" and not out.rows_quarantined else "✗"
+        clean = out.status == "accepted" and not out.rows_quarantined
+        # ✓ only for a file with nothing to say; a warning is a rule the file breaks
+        mark = ("✓" if not out.n_warnings else "⚠") if clean else "✗"
         echo(
             f"{mark} {path} [{source.title_vi}]: {out.status}, {out.rows_read} dòng đọc, "
             f"{out.rows_accepted} nhận, {out.rows_quarantined} cách ly, {out.n_warnings} cảnh báo"
@@ -77,7 +79,7 @@ def check_files(
                 value = f" — giá trị: '{issue['value']}'" if issue["value"] is not None else ""
                 level = "LỖI" if issue["severity"] == "error" else "cảnh báo"
                 echo(
-                    f"    [{level}] {', '.join(where)}: {issue['message_vi']} "
+                    f"    [{level}] {', '.join(where) or 'toàn tệp'}: {issue['message_vi']} "
                     f"({issue['rule_id']}){value}"
                 )
     return all_ok

@@ -41,6 +41,48 @@ class IngestContext:
     today: date = field(default_factory=run_date)  # the run's date (CDS_RUN_DATE)
 
 
+def near_codes(code: str, known: pl.Series, limit: int = 3) -> list[str]:
+    """Registry codes one slip away from `code`: one character changed, or two neighbours
+    swapped (`31305926` → `31305026`). A typo is far likelier than a new school."""
+
+    def one_slip(other: str) -> bool:
+        if len(other) != len(code):
+            return False
+        diff = [i for i, (a, b) in enumerate(zip(code, other, strict=True)) if a != b]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and code[diff[0]] == other[diff[1]]
+            and code[diff[1]] == other[diff[0]]
+        )
+
+    same_length = known.filter(known.str.len_chars() == len(code)).unique().sort()
+    return [c for c in same_length.to_list() if one_slip(c)][:limit]
+
+
+# Characters a person cannot see in a cell, and dashes that look like a hyphen.
+_INVISIBLE = {
+    "\u200b": "ký tự rộng 0 (U+200B)",
+    "\u200c": "ký tự rộng 0 (U+200C)",
+    "\u200d": "ký tự rộng 0 (U+200D)",
+    "\ufeff": "BOM (U+FEFF)",
+    "\u00a0": "dấu cách không ngắt (U+00A0)",
+    "\u2010": "gạch nối Unicode (U+2010)",
+    "\u2011": "gạch nối không ngắt (U+2011)",
+    "\u2012": "gạch ngang (U+2012)",
+    "\u2013": "gạch ngang ngắn – (U+2013)",
+    "\u2014": "gạch ngang dài — (U+2014)",
+    "\u2212": "dấu trừ − (U+2212)",
+}
+
+
+def show_invisible(text: str | None) -> str:
+    """A message tail naming the invisible or look-alike characters of a value, which a data
+    officer cannot see in Excel and would otherwise never find."""
+    found = sorted({name for ch, name in _INVISIBLE.items() if text and ch in text})
+    return f" (giá trị có ký tự ẩn hoặc dễ nhầm: {', '.join(found)})" if found else ""
+
+
 @dataclass
 class Shaped:
     """A file after its rules: typed rows, quarantined rows, every issue found."""
@@ -150,9 +192,12 @@ def report_header(
     else:
         known = ctx.registry.filter(pl.col("school_code") == code)
     if known.height == 0:
+        near = [] if ctx.registry is None else near_codes(code, ctx.registry["school_code"])
         raise FileRejected(
             "unknown_school",
-            f"Mã trường '{code}' không có trong danh mục trường",
+            f"Mã trường '{code}' không có trong danh mục trường"
+            + (f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else "")
+            + show_invisible(h.get("school_code")),
             sheet=read.sheet,
             field="Mã trường",
             value=code,
@@ -168,7 +213,7 @@ def report_header(
     if not is_school_year(year):
         raise FileRejected(
             "invalid_school_year",
-            f"Năm học '{year}' không hợp lệ (vd 2024-2025)",
+            f"Năm học '{year}' không hợp lệ (vd 2024-2025)" + show_invisible(year),
             sheet=read.sheet,
             field="Năm học",
             value=year,
