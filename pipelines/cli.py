@@ -92,11 +92,9 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     except (IndexError_, CalendarError, CodeListError) as exc:
         click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {exc}", err=True)
         sys.exit(2)
-    failed_checks = [
-        e
-        for e in result.get_asset_check_evaluations()
-        if not e.passed and e.severity.value == "ERROR"
-    ]
+    evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    failed_checks = [e for e in evaluations if e.severity.value == "ERROR"]
+    warned_checks = [e for e in evaluations if e.severity.value == "WARN"]
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
@@ -109,6 +107,11 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     from pipelines.summary import run_summary
 
     click.echo(run_summary(settings))
+    for e in warned_checks:  # the run completed, but these are the officer's to-do
+        first, *rest = (e.description or "").splitlines() or [""]
+        click.echo(f"⚠ {e.asset_key.to_user_string()} / {e.check_name}: {first}")
+        for line in rest:
+            click.echo(f"    {line}")
     if failed_checks:
         for e in failed_checks:
             click.echo(

@@ -18,6 +18,7 @@ from pipelines.assets.publish import analytics_db
 from pipelines.assets.reference import REFERENCE_ASSETS
 from pipelines.assets.reports import REPORT_ASSETS
 from pipelines.checks.gx_checks import GX_CHECKS
+from pipelines.checks.run_problems import new_rule_breaches
 from pipelines.partitions import PARTITIONED_SOURCES, full_range_tags, period_partitions
 from pipelines.schedules import deadline_schedule
 from pipelines.sensors import raw_files_sensor
@@ -53,7 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *REPORT_ASSETS,
             dbt_docs,
         ],
-        asset_checks=GX_CHECKS,
+        asset_checks=[*GX_CHECKS, new_rule_breaches],
         jobs=[full_pipeline],
         sensors=[
             raw_files_sensor(

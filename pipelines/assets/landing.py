@@ -7,6 +7,12 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
+from pipelines.checks.run_problems import (
+    FILES_CHECK,
+    files_check_spec,
+    landing_problems,
+    problems_result,
+)
 from pipelines.ingest.runner import (
     FileIngestError,
     IngestSummary,
@@ -28,13 +34,14 @@ def run_ingest(
 ) -> dg.MaterializeResult:
     settings = paths.settings
     source = SOURCES[source_name]
+    loaded_at = datetime.now()
     with duckdb.get_connection() as con:
         ctx = load_ingest_context(
             settings, registry=current_registry(con), personal=source.personal
         )
         try:
             summary = ingest_source(
-                con, source, settings.raw_dir, ctx, loaded_at=datetime.now(), periods=periods
+                con, source, settings.raw_dir, ctx, loaded_at=loaded_at, periods=periods
             )
         except FileIngestError as exc:
             context.log.error(str(exc))
@@ -42,7 +49,8 @@ def run_ingest(
                 description=str(exc),
                 metadata={"file": exc.source_file, "rule": "unexpected_error", "error": exc.error},
             ) from exc
-        total = con.execute(f"select count(*) from landing.{source_name}").fetchone()[0]
+        total = con.execute(f"select count(*) from landing.{source_name}").fetchall()[0][0]
+        problems = landing_problems(con, source_name, loaded_at)
     for o in summary.outcomes:
         if o.status == "rejected":
             context.log.warning(f"{o.reject_message_vi} [quy tắc {o.reject_rule}]")
@@ -50,7 +58,13 @@ def run_ingest(
             context.log.warning(
                 f"Tệp '{o.source_file}': {o.rows_quarantined} dòng bị cách ly (xem data_quality_issues)"
             )
-    return dg.MaterializeResult(metadata=_metadata(summary, total, settings.raw_dir / source_name))
+    check = problems_result(
+        problems, FILES_CHECK, dg.AssetKey(["landing", source_name]), "nạp lần này có vấn đề"
+    )
+    return dg.MaterializeResult(
+        metadata=_metadata(summary, total, settings.raw_dir / source_name),
+        check_results=[check],
+    )
 
 
 def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
@@ -101,6 +115,7 @@ def landing_asset(
         description=description,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
+        check_specs=[files_check_spec(dg.AssetKey(["landing", source]))],
     )
     def _landing(
         context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDBResource
