@@ -21,9 +21,14 @@ from pipelines.ingest.runner import file_sha256, list_source_files
 from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import PARTITIONED_SOURCES, file_partition, full_range_tags
 from pipelines.resources import CdsPaths
+from pipelines.settings import SHIPPED_REFERENCE, Settings
 
 # More new files than this in one periodic source: one full run, without reading headers.
 MAX_HEADERS_READ = 20
+
+
+# The cursor's key for the reference data's fingerprint (no raw/ path starts with it).
+REFERENCE_KEY = "@reference"
 
 
 @dataclass
@@ -33,13 +38,34 @@ class Scan:
     changed: dict[str, list[str]] = field(default_factory=dict)  # source → new contents (rel)
     pending: list[str] = field(default_factory=list)  # still being written
     seen: dict[str, list] = field(default_factory=dict)  # rel → [size, mtime_ns, sha256]
+    reference_changed: bool = False  # first look, or a file of reference/ changed
+
+
+def reference_fingerprint(files: list[Path]) -> str:
+    """One hash of the reference files in force (the shipped ones or `--reference`'s)."""
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.name.encode())
+        h.update(file_sha256(path).encode() if path.is_file() else b"-")
+    return h.hexdigest()
+
+
+def scan_reference(scan: Scan, files: list[Path]) -> Scan:
+    """Mark the scan when the reference data differs from what the last run was built on:
+    on the first look (nothing built yet) too, so the reference group is built first."""
+    fingerprint = reference_fingerprint(files)
+    scan.reference_changed = scan.seen.get(REFERENCE_KEY) != [fingerprint]
+    scan.seen[REFERENCE_KEY] = [fingerprint]
+    return scan
 
 
 def scan_raw(raw_dir: Path, seen: dict[str, list], now: float, settle_seconds: float) -> Scan:
     """Compare raw/ with what the previous tick saw. A file is *changed* when its content is
     one the source has not seen before (new file, or edited); renames, copies and touches are
     not changes."""
-    scan = Scan(seen=dict(seen))
+    scan = Scan(seen={k: v for k, v in seen.items() if k != REFERENCE_KEY})
+    if REFERENCE_KEY in seen:
+        scan.seen[REFERENCE_KEY] = seen[REFERENCE_KEY]
     for source in SOURCES:
         known = {v[2] for rel, v in seen.items() if rel.startswith(f"{source}/")}
         for path in list_source_files(raw_dir, source):
@@ -72,7 +98,28 @@ def plan_runs(
     partition_of,
 ) -> list[dg.RunRequest]:
     """One run per touched period when only periodic files changed, each limited to what
-    those sources feed; otherwise one run over every period of what changed."""
+    those sources feed; otherwise one run over every period of what changed. When the
+    reference data changed (or nothing was built yet), one run of everything: every asset
+    reads it."""
+    digest = hashlib.sha256(
+        json.dumps({s: sorted(r) for s, r in scan.changed.items()}).encode()
+        + json.dumps(scan.seen.get(REFERENCE_KEY)).encode()
+    ).hexdigest()[:16]
+    files = {s: len(r) for s, r in scan.changed.items()}
+    if scan.reference_changed:
+        return [
+            dg.RunRequest(
+                run_key=f"reference-{digest}",
+                asset_selection=sorted(
+                    dg.AssetSelection.all().resolve(context.repository_def.asset_graph), key=str
+                ),
+                tags={
+                    **full_range_tags(periods),
+                    "cds/trigger": "reference",
+                    "cds/files": json.dumps(files),
+                },
+            )
+        ]
     whole: set[str] = {s for s in scan.changed if s not in PARTITIONED_SOURCES}
     by_key: dict[str, set[str]] = {}
     for source in PARTITIONED_SOURCES:
@@ -86,10 +133,6 @@ def plan_runs(
                 whole.add(source)
             else:
                 by_key.setdefault(key, set()).add(source)
-    digest = hashlib.sha256(
-        json.dumps({s: sorted(r) for s, r in scan.changed.items()}).encode()
-    ).hexdigest()[:16]
-    files = {s: len(r) for s, r in scan.changed.items()}
     if whole:
         selected = _downstream(context, whole | {s for v in by_key.values() for s in v})
         partitioned = any(
@@ -117,15 +160,21 @@ def plan_runs(
     ]
 
 
+def reference_files(settings: Settings) -> list[Path]:
+    """The reference files in force: each shipped name, from `--reference` where it has one."""
+    names = sorted(p.name for p in SHIPPED_REFERENCE.iterdir() if p.is_file())
+    return [settings.reference_file(name) for name in names]
+
+
 def raw_files_sensor(
     periods: dg.StaticPartitionsDefinition, default_status: dg.DefaultSensorStatus
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="raw_files",
         description=(
-            "Watches raw/: a new or changed file (by content hash) starts a run of its source's "
-            "landing asset and everything downstream, for its period only where it has one. "
-            "Files still being written are left for the next tick."
+            "Theo dõi raw/ và reference/: tệp mới hoặc đã sửa (so theo nội dung) khởi động một "
+            "lần chạy cho nguồn của nó và mọi thứ phía sau, chỉ kỳ của tệp nếu có. Lần đầu, hoặc "
+            "khi dữ liệu tham chiếu đổi, chạy toàn bộ. Tệp đang được chép chờ lượt sau."
         ),
         minimum_interval_seconds=30,
         target=dg.AssetSelection.all(),
@@ -136,8 +185,9 @@ def raw_files_sensor(
         seen = json.loads(context.cursor) if context.cursor else {}
         settle = float(os.environ.get("CDS_SETTLE_SECONDS", "15"))
         scan = scan_raw(settings.raw_dir, seen, time.time(), settle)
+        scan = scan_reference(scan, reference_files(settings))
         cursor = json.dumps(scan.seen)
-        if not scan.changed:
+        if not scan.changed and not scan.reference_changed:
             waiting = f"; {len(scan.pending)} tệp đang được ghi" if scan.pending else ""
             return dg.SensorResult(
                 skip_reason=f"Không có tệp mới hoặc thay đổi trong raw/{waiting}", cursor=cursor
@@ -152,6 +202,10 @@ def raw_files_sensor(
             periods,
             lambda path, source: file_partition(path, source, codes),
         )
+        if scan.reference_changed:
+            context.log.info(
+                "Dữ liệu tham chiếu mới hoặc đã đổi (hoặc chưa dựng lần nào): chạy toàn bộ"
+            )
         for source, rels in scan.changed.items():
             context.log.info(f"{source}: {len(rels)} tệp mới hoặc thay đổi, vd {rels[0]}")
         return dg.SensorResult(run_requests=runs, cursor=cursor)

@@ -67,6 +67,8 @@ def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -
     assert len(first.run_requests) == 1  # the first look: everything is new, one full run
     selected = {k.to_user_string() for k in first.run_requests[0].asset_selection}
     assert {"landing/schools", "landing/emis_report", "publish/analytics_db"} <= selected
+    # nothing is built yet: the reference group too, or GX flags every code (issue 15)
+    assert {"reference/code_lists", "reference/cds_index_indicators", "reference/reporting_calendar"} <= selected
 
     again, cursor = _tick(defs, settings, cursor)
     assert again.run_requests == []
@@ -94,6 +96,31 @@ def test_a_new_report_runs_only_its_period_and_what_it_feeds(deployment) -> None
     assert "publish/analytics_db" in selected
     assert not {"landing/schools", "landing/students", "landing/cds_assessment"} & selected
     assert json.loads(run.tags["cds/files"]) == {"emis_report": 1}
+
+
+def test_a_changed_reference_file_rebuilds_everything_once(deployment) -> None:
+    """Issue 15: editing the calendar (or any reference file, shipped or in --reference)
+    starts one run of everything, reference group included; the next tick starts nothing."""
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    calendar = settings.reference_file("reporting_calendar.csv")
+    override = settings.reference_dir / "reporting_calendar.csv"
+    override.write_text(calendar.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    changed, cursor = _tick(defs, settings, cursor)
+    [run] = changed.run_requests
+    assert run.tags["cds/trigger"] == "reference"
+    selected = {k.to_user_string() for k in run.asset_selection}
+    assert {"reference/reporting_calendar", "landing/students", "publish/analytics_db"} <= selected
+    quiet, _ = _tick(defs, settings, cursor)
+    assert quiet.run_requests == []
+
+
+def test_a_failed_run_is_run_again_by_the_daemon() -> None:
+    """Issue 15: the UI's instance (dagster.yaml) lets Dagster's daemon retry a failed run."""
+    import yaml
+
+    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    assert config["run_retries"] == {"enabled": True, "max_retries": 1}
 
 
 def test_a_file_still_being_written_waits_for_the_next_tick(deployment) -> None:
