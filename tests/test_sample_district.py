@@ -282,6 +282,8 @@ def test_excel_report_reopened(sample: dict) -> None:
         "Tình hình nộp báo cáo",
         "Đầy đủ dữ liệu",
         "Chỉ tiêu hạ tầng",
+        "Việc cần đôn đốc",
+        "Lỗi dữ liệu",
     ]
     cover = [c for row in book["Bìa"].iter_rows(values_only=True) for c in row if c]
     assert "Quận Hải An" in cover and year in cover
@@ -396,3 +398,45 @@ def test_a_reader_holds_analytics_open_while_cds_run_publishes(sample: dict) -> 
         reader.kill()
     [(after,)] = query(analytics, "select sum(versions) from marts.reporting_status")
     assert after == before + 1  # a new connection sees the new version
+
+
+def test_follow_up_in_the_reports_and_a_workbook_per_school(sample: dict) -> None:
+    """Issue 15: the follow-up list and the issues are in the Excel report (in priority
+    order) and the HTML report, and each school with something to send or fix has its own
+    workbook under reports/truong/, holding exactly its rows."""
+    import openpyxl
+
+    analytics = sample["analytics"]
+    reports = analytics.parent / "reports"
+    [(year,)] = query(analytics, "select max(school_year) from marts.cds_maturity_school")
+    of_year = "where school_year = ? or school_year is null"
+    follow_up = query(
+        analytics,
+        f"select priority, school_code from marts.follow_up_list {of_year} order by priority",
+        [year],
+    )
+    issues = query(
+        analytics, f"select school_code, severity from marts.data_quality_issues {of_year}", [year]
+    )
+    assert follow_up and issues
+    book = openpyxl.load_workbook(reports / f"bao_cao_cds_{year}.xlsx")
+    sheet = book["Việc cần đôn đốc"]
+    header = [c.value for c in sheet[3]]
+    assert header[:3] == ["Thứ tự ưu tiên", "Việc", "Mức độ"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in rows] == [p for p, _ in follow_up]
+    assert {r[1] for r in rows} <= {"Báo cáo chưa nộp", "Lỗi dữ liệu"}
+    assert book["Lỗi dữ liệu"].max_row - 3 == len(issues)
+    html = (reports / f"bao_cao_cds_{year}.html").read_text(encoding="utf-8")
+    errors = sum(1 for _, sev in issues if sev == "error")
+    assert f"Việc cần đôn đốc ({len(follow_up)} việc; {errors} lỗi" in html
+    expected = {code for _, code in follow_up} | {code for code, _ in issues if code}
+    files = {p.stem: p for p in (reports / "truong").glob("*.xlsx")}
+    assert set(files) == expected
+    code = follow_up[0][1]  # the school at the top of the list
+    school = openpyxl.load_workbook(files[code])
+    assert school.sheetnames == ["Bìa", "Việc cần làm", "Lỗi chi tiết"]
+    todo = [r for r in school["Việc cần làm"].iter_rows(min_row=4, values_only=True)]
+    assert [r[0] for r in todo] == [p for p, c in follow_up if c == code]
+    detail = school["Lỗi chi tiết"].max_row - 3
+    assert detail == sum(1 for c, _ in issues if c == code)

@@ -133,4 +133,31 @@ def html_report(paths: CdsPaths) -> dg.MaterializeResult:
     )
 
 
-REPORT_ASSETS = [parquet_exports, excel_report, html_report]
+@dg.asset(
+    key=["publish", "school_todo"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"excel"},
+    deps=[ANALYTICS],
+    description=(
+        "Việc cần làm của từng trường: warehouse/reports/truong/<mã trường>.xlsx, một tệp nhỏ "
+        "cho mỗi trường còn báo cáo chưa nộp hoặc lỗi cần sửa (việc cần đôn đốc theo thứ tự ưu "
+        "tiên, rồi từng lỗi với tệp, trang tính, dòng, cột), để Phòng/Sở gửi thư cho trường."
+    ),
+)
+def school_todo(paths: CdsPaths) -> dg.MaterializeResult:
+    settings, labels, ctx, frames = _report_inputs(paths)
+    folder = settings.warehouse_dir / "reports" / "truong"
+    from pipelines.reports.school_todo import write_school_todos  # xlsxwriter: only here
+
+    written = write_school_todos(folder, frames["follow_up"], frames["issues"], ctx, labels)
+    return dg.MaterializeResult(
+        metadata={
+            "thư mục": dg.MetadataValue.path(str(folder)),
+            "số trường có việc cần làm": len(written),
+            "dagster/row_count": sum(written.values()),
+        }
+    )
+
+
+REPORT_ASSETS = [parquet_exports, excel_report, html_report, school_todo]

@@ -90,6 +90,35 @@ SECTIONS = (
         order by i.school_level, s.school_name
         """,
     ),
+    Section(
+        "follow_up",
+        "Việc cần đôn đốc",
+        "Việc cần đôn đốc trước hạn",
+        "Báo cáo chưa nộp (quá hạn hoặc đến hạn trong 14 ngày), rồi các lỗi dữ liệu còn mở, "
+        "theo thứ tự ưu tiên: lỗi trước cảnh báo, trường nhiều học sinh trước.",
+        """
+        select priority, item, severity, school_code, school_name, source, period, due_on,
+               days_late, source_file, "row", field, message_vi
+        from marts.follow_up_list
+        where school_year = $year or school_year is null
+        order by priority
+        """,
+    ),
+    Section(
+        "issues",
+        "Lỗi dữ liệu",
+        "Lỗi và cảnh báo dữ liệu theo tệp",
+        "Mọi tệp bị từ chối, dòng bị cách ly, cảnh báo và vi phạm quy tắc: tệp, trang tính, "
+        "dòng, cột cần mở và giá trị sai.",
+        """
+        select i.school_code, s.school_name, i.severity, i.source, i.period, i.source_file,
+               i.sheet, i."row", i.field, i.rule_id, i.message_vi, i.value
+        from marts.data_quality_issues i left join marts.dim_school s using (school_code)
+        where i.school_year = $year or i.school_year is null
+        order by i.severity = 'error' desc, s.school_name nulls last, i.source_file,
+                 i."row" nulls first, i.field
+        """,
+    ),
 )
 
 

@@ -97,6 +97,31 @@ def _cover(workbook: xlsxwriter.Workbook, ctx: ReportContext, labels: Labels) ->
     sheet.activate()
 
 
+def table_sheet(
+    workbook: xlsxwriter.Workbook, name: str, title: str, df: pl.DataFrame, labels: Labels
+) -> int:
+    """One sheet: a bold title, then `df` in Vietnamese (headers, codes as words) as an Excel
+    table with number formats, filters, a frozen header and colour bands. Returns its rows."""
+    df = labels.translate(df)
+    column_formats, bands = _formats(labels, df)
+    sheet = workbook.add_worksheet(name)
+    sheet.write(0, 0, title, workbook.add_format({"bold": True, "font_size": 13}))
+    df.write_excel(
+        workbook=workbook,
+        worksheet=name,
+        position=(TITLE_ROW, 0),
+        table_style="Table Style Light 9",
+        column_formats=column_formats,
+        conditional_formats=bands,
+        header_format=HEADER,
+        autofilter=True,
+        autofit=True,
+        freeze_panes=(TITLE_ROW + 1, 2),
+        float_precision=1,
+    )
+    return df.height
+
+
 def write_excel_report(
     path: Path, frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels
 ) -> dict[str, int]:
@@ -107,28 +132,9 @@ def write_excel_report(
     with xlsxwriter.Workbook(tmp, SAFE_WORKBOOK_OPTIONS) as workbook:
         _cover(workbook, ctx, labels)
         for section in SECTIONS:
-            df = labels.translate(frames[section.key])
-            column_formats, bands = _formats(labels, df)
-            sheet = workbook.add_worksheet(section.sheet)
-            sheet.write(
-                0,
-                0,
-                f"{section.title} — năm học {ctx.school_year}",
-                workbook.add_format({"bold": True, "font_size": 13}),
+            title = f"{section.title} — năm học {ctx.school_year}"
+            rows[section.sheet] = table_sheet(
+                workbook, section.sheet, title, frames[section.key], labels
             )
-            df.write_excel(
-                workbook=workbook,
-                worksheet=section.sheet,
-                position=(TITLE_ROW, 0),
-                table_style="Table Style Light 9",
-                column_formats=column_formats,
-                conditional_formats=bands,
-                header_format=HEADER,
-                autofilter=True,
-                autofit=True,
-                freeze_panes=(TITLE_ROW + 1, 2),
-                float_precision=1,
-            )
-            rows[section.sheet] = df.height
     tmp.replace(path)
     return rows

@@ -33,6 +33,9 @@ def infrastructure_targets(targets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+FOLLOW_UP_SHOWN = 30  # the page shows the head of the list; the Excel report has it all
+
+
 def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels) -> str:
     league = (
         frames["completeness"]
@@ -62,6 +65,10 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         league=league.to_dicts(),
         league_period=labels.values["period"].get(ctx.period, ctx.period),
         band_label=labels.values["band"],
+        follow_up=frames["follow_up"].head(FOLLOW_UP_SHOWN).to_dicts(),
+        follow_up_total=frames["follow_up"].height,
+        item_label=labels.values.get("item", {}),
+        issue_counts=dict(frames["issues"].group_by("severity").len().iter_rows()),
         level_label=labels.values["level"],
     )
 
