@@ -15,7 +15,10 @@ renamed as (
         province_code,
         status,
         is_active,
+        effective_on,
+        effective_basis,
         _source_file as source_file,
+        _file_sha256 as file_sha256,
         _sheet as sheet,
         _row as source_row,
         _load_seq as load_seq

@@ -1,13 +1,27 @@
-"""`raw/schools/`: the school registry (contract §2.1)."""
+"""`raw/schools/`: the school registry (contract §2.1).
+
+A registry is dated: `Ngày hiệu lực` in its header block, else the date it was exported
+(`Ngày xuất dữ liệu`, `Ngày báo cáo`). Every landed row carries that date and which label
+gave it; the dbt models decide from it, never from the load order, which registry is
+current and which one is in force for each school year."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
-from pipelines.ingest.rules import RowRule, apply_row_rules, duplicated_after_first
-from pipelines.ingest.sources.base import SCHOOL_CODE_RE, IngestContext, Shaped, Source
-from pipelines.ingest.text import fold_expr, nfc_expr
-from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
+from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules, duplicated_after_first
+from pipelines.ingest.sources.base import SCHOOL_CODE_RE, IngestContext, Shaped, Source, file_issue
+from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr
+from pipelines.ingest.workbook import ColumnSpec, HeaderField, TableRead, TableSpec
+
+# Header-block dates of a registry, strongest first: the date it takes effect, then the
+# date the list was exported (a registry exported on a day describes the schools of that day).
+HF_EFFECTIVE_DATE = HeaderField("effective_on", ("Ngày hiệu lực", "Hiệu lực từ ngày"))
+HF_REGISTRY_EXPORT_DATE = HeaderField("exported_on", ("Ngày xuất dữ liệu",))
+HF_REGISTRY_REPORT_DATE = HeaderField("reported_on", ("Ngày báo cáo",))
+DATE_FIELDS = (HF_EFFECTIVE_DATE, HF_REGISTRY_EXPORT_DATE, HF_REGISTRY_REPORT_DATE)
 
 SPEC = TableSpec(
     columns=(
@@ -21,7 +35,8 @@ SPEC = TableSpec(
         ColumnSpec("district_name", ("Quận/Huyện", "TEN_HUYEN")),
         ColumnSpec("province_code", ("Mã tỉnh", "MA_TINH"), required=True),
         ColumnSpec("status", ("Trạng thái", "TRANG_THAI")),
-    )
+    ),
+    header_fields=DATE_FIELDS,
 )
 LABELS = {c.key: c.headers[0] for c in SPEC.columns}
 
@@ -37,10 +52,60 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
     "province_code": pl.String,
     "status": pl.String,
     "is_active": pl.Boolean,
+    "effective_on": pl.Date,  # the registry's date (same on every row of a file); null: none
+    "effective_basis": pl.String,  # the header label that gave it, e.g. `Ngày hiệu lực`
 }
 
 
+def _parse_date(text: str | None, today: date) -> date | None:
+    if not text:
+        return None
+    return pl.DataFrame({"d": [text]}).select(parse_date_expr("d", today)).item()
+
+
+def effective_date(
+    header: dict[str, str | None], today: date
+) -> tuple[date | None, str | None, pl.DataFrame]:
+    """The registry's effective date and the label it came from, with a warning for every
+    date that could not be read and for a registry without any date (contract §2.1: it
+    counts as effective from the start)."""
+    warnings = []
+    for hf in DATE_FIELDS:
+        text = header.get(hf.key)
+        if not text:
+            continue
+        parsed = _parse_date(text, today)
+        if parsed is not None:
+            return parsed, hf.labels[0], pl.concat(warnings) if warnings else _no_issues()
+        warnings.append(
+            file_issue(
+                hf.labels[0],
+                "registry_invalid_date",
+                "warning",
+                f"'{hf.labels[0]}' của danh mục trường không đọc được (cần dd/mm/yyyy): "
+                "bỏ qua ngày này",
+                text,
+            )
+        )
+    warnings.append(
+        file_issue(
+            "Ngày hiệu lực",
+            "registry_undated",
+            "warning",
+            "Danh mục trường không ghi 'Ngày hiệu lực' (hay 'Ngày xuất dữ liệu'): coi như có "
+            "hiệu lực từ đầu, trước mọi danh mục có ngày; ghi 'Ngày hiệu lực: dd/mm/yyyy' ở "
+            "phần đầu tệp để danh mục được dùng đúng năm học",
+        )
+    )
+    return None, None, pl.concat(warnings)
+
+
+def _no_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
 def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    effective_on, effective_basis, date_issues = effective_date(read.header, ctx.today)
     cols = [c.key for c in SPEC.columns]
     df = read.data.with_columns(
         *[pl.lit(None, pl.String).alias(k) for k in read.missing_columns],
@@ -112,12 +177,14 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
         "province_code",
         pl.col("status_code").fill_null("active").alias("status"),
         (pl.col("status_code").fill_null("active") == "active").alias("is_active"),
+        pl.lit(effective_on, pl.Date).alias("effective_on"),
+        pl.lit(effective_basis, pl.String).alias("effective_basis"),
     )
     return Shaped(
         meta={"school_code": None, "school_year": None, "period": None, "submitted_on": None},
         accepted=accepted,
         quarantined=outcome.quarantined,
-        issues=outcome.issues,
+        issues=pl.concat([date_issues, outcome.issues]),
     )
 
 
