@@ -103,3 +103,71 @@ def cds_run(
     return subprocess.run(
         cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=600
     )
+
+
+REGISTRY_COLUMNS_FULL = [
+    "Mã trường",
+    "Tên trường",
+    "Cấp học",
+    "Loại hình",
+    "Mã xã",
+    "Xã/Phường/Thị trấn",
+    "Mã huyện",
+    "Quận/Huyện",
+    "Mã tỉnh",
+    "Trạng thái",
+]
+
+
+def write_registry_file(
+    raw: Path,
+    rows: list[dict[str, str]],
+    name: str,
+    header: list[tuple[str, object]] | None = None,
+) -> Path:
+    """A registry with communes and districts of its own and an optional header block (e.g.
+    `[("Ngày hiệu lực", "01/08/2025")]`). rows: dicts keyed by REGISTRY_COLUMNS_FULL's
+    headers; `Loại hình` defaults to Công lập, `Mã tỉnh` to 31, `Trạng thái` to active."""
+    defaults = {"Loại hình": "Công lập", "Mã tỉnh": "31", "Trạng thái": "Đang hoạt động"}
+    table = [[{**defaults, **r}.get(c, "") for c in REGISTRY_COLUMNS_FULL] for r in rows]
+    path = raw / "schools" / name
+    write_table(
+        path,
+        header=header or [],
+        columns=REGISTRY_COLUMNS_FULL,
+        rows=table,
+        layout=Layout(title="DANH MỤC CƠ SỞ GIÁO DỤC"),
+    )
+    return path
+
+
+EMIS_COLUMNS = ["Mã số", "Chỉ tiêu", "Tổng số", "Nữ", "Dân tộc"]
+
+
+def write_emis_report(
+    raw: Path,
+    school: str,
+    year: str,
+    period_label: str,
+    submitted: str,
+    values: dict[str, int],
+    name: str,
+) -> Path:
+    """A statistical report (contract §2.3): header block, then one row per code with its
+    total (female and ethnic left blank). `period_label` as written: `Đầu năm`, `Cuối năm`."""
+    header: list[tuple[str, object]] = [
+        ("Mã trường", school),
+        ("Năm học", year),
+        ("Kỳ báo cáo", period_label),
+        ("Ngày báo cáo", submitted),
+    ]
+    rows = [[code, f"Chỉ tiêu {code}", total, None, None] for code, total in values.items()]
+    path = raw / "emis_report" / name
+    write_table(
+        path,
+        header=header,
+        columns=EMIS_COLUMNS,
+        rows=rows,
+        layout=Layout(title="BÁO CÁO THỐNG KÊ"),
+    )
+    return path

@@ -1,11 +1,15 @@
 -- Every accepted submission of a per-school report, numbered as a version (contract §5):
--- the latest (by submission date, then load order) supplies the values, the first decides
--- timeliness.
+-- the latest supplies the values, the first decides timeliness. Versions are ordered by the
+-- files alone, so a rebuild from raw/ and a warehouse loaded bit by bit agree: by submission
+-- date, then path order (the order a load of raw/ reads them in); content since replaced at
+-- the same path comes before the content now there, and the content hash settles anything
+-- left. (audit.ingest_files holds no timestamp of the file's own to order by.)
 with accepted_files as (
     select
         load_seq,
         source as report,
         source_file,
+        file_sha256,
         school_code,
         school_year,
         period,
@@ -15,19 +19,29 @@ with accepted_files as (
       and school_code is not null
 ),
 
+with_replacement as (
+    -- the load order says only which content is at a path now: a rebuild sees that one
+    select
+        *,
+        load_seq < max(load_seq) over (partition by report, source_file) as is_replaced
+    from accepted_files
+),
+
 numbered as (
     select
         *,
         row_number() over (
             partition by report, school_code, school_year, period
-            order by submitted_on asc nulls last, load_seq asc
+            order by submitted_on asc nulls last, source_file asc, is_replaced desc,
+                file_sha256 asc
         ) as version_no,
         row_number() over (
             partition by report, school_code, school_year, period
-            order by submitted_on desc nulls last, load_seq desc
+            order by submitted_on desc nulls last, source_file desc, is_replaced asc,
+                file_sha256 desc
         ) as recency_rank,
         count(*) over (partition by report, school_code, school_year, period) as versions
-    from accepted_files
+    from with_replacement
 ),
 
 with_first_and_last as (
@@ -47,10 +61,12 @@ select
     load_seq,
     report,
     source_file,
+    file_sha256,
     school_code,
     school_year,
     period,
     submitted_on,
+    is_replaced,
     version_no,
     versions,
     is_latest,

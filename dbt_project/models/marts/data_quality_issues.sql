@@ -1,6 +1,7 @@
 -- Every rejection, quarantined row, warning, consistency-rule breach and shared personal ID,
 -- pointing at the cell to open (contract §5–6). Issues of a report version that a later
--- version replaced are not listed.
+-- version replaced are not listed. Two versions of the same date are listed too: which one
+-- is used is decided by the files' order alone.
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -43,6 +44,45 @@ duplicate_files as (
     where status = 'duplicate'
 ),
 
+versions as (
+    select * from {{ ref('int_submissions__versions') }}
+),
+
+same_date_versions as (
+    -- a version set aside only by the order of the files: the school should date them apart
+    select
+        v.load_seq,
+        v.report as source,
+        v.source_file,
+        v.file_sha256,
+        null as sheet,
+        null::bigint as source_row,
+        case when v.report in ('students', 'teachers') then 'Ngày xuất dữ liệu'
+            else 'Ngày báo cáo' end as field,
+        'same_date_versions' as rule_id,
+        'warning' as severity,
+        'file_warning' as kind,
+        'Hai phiên bản cùng ngày nộp '
+            || coalesce(strftime(v.submitted_on, '%d/%m/%Y'), '(không ghi ngày)')
+            || ' của ' || v.report || ' ' || v.school_year || ' ' || v.period
+            || ': dùng tệp ''' || latest.source_file || ''', không dùng tệp '''
+            || v.source_file || ''' (tệp xếp sau theo đường dẫn được dùng, không theo thứ tự'
+            || ' nạp); ghi rõ ngày nộp khác nhau cho mỗi lần nộp' as message_vi,
+        latest.source_file as value,
+        v.school_code,
+        v.school_year,
+        v.period
+    from versions as v
+    inner join versions as latest
+        on latest.report = v.report and latest.school_code = v.school_code
+        and latest.school_year = v.school_year and latest.period = v.period
+        and latest.is_latest
+    where not v.is_latest
+      and not v.is_replaced
+      and v.submitted_on is not distinct from latest.submitted_on
+      and v.source_file <> latest.source_file
+),
+
 rule_breaches as (
     select
         load_seq, source, source_file, null as file_sha256, sheet, source_row, field, rule_id,
@@ -79,6 +119,8 @@ unioned as (
     select * from rule_breaches
     union all by name
     select * from duplicate_ids
+    union all by name
+    select * from same_date_versions
 ),
 
 final as (
