@@ -6,7 +6,8 @@ with latest_submissions as (
 ),
 
 schools as (
-    select school_code, school_level from {{ ref('int_schools__current') }}
+    -- the level of the registry in force for the school year (contract §2.1)
+    select school_code, school_year, school_level from {{ ref('int_schools__by_year') }}
 ),
 
 indicators as (
@@ -37,7 +38,7 @@ scaffold as (
         i.provenance,
         i.sort_order
     from latest_submissions as s
-    inner join schools as sc on sc.school_code = s.school_code
+    inner join schools as sc on sc.school_code = s.school_code and sc.school_year = s.school_year
     cross join indicators as i
 ),
 

@@ -7,7 +7,8 @@ with latest_reports as (
 ),
 
 schools as (
-    select school_code, school_level from {{ ref('int_schools__current') }}
+    -- the level of the registry in force for the school year (contract §2.1)
+    select school_code, school_year, school_level from {{ ref('int_schools__by_year') }}
 ),
 
 report_rows as (
@@ -37,7 +38,7 @@ final as (
         v.sheet,
         v.source_row
     from latest_reports as r
-    inner join schools as s on s.school_code = r.school_code
+    inner join schools as s on s.school_code = r.school_code and s.school_year = r.school_year
     inner join long_values as v on v.load_seq = r.load_seq
 )
 

@@ -2,7 +2,9 @@
 with latest_reports as (
     select v.load_seq, v.school_code, v.school_year, v.period, v.source_file, s.school_level
     from {{ ref('int_submissions__versions') }} as v
-    inner join {{ ref('int_schools__current') }} as s on s.school_code = v.school_code
+    -- the level of the registry in force for the school year (contract §2.1)
+    inner join {{ ref('int_schools__by_year') }} as s
+        on s.school_code = v.school_code and s.school_year = v.school_year
     where v.report = 'emis_report' and v.is_latest
 ),
 

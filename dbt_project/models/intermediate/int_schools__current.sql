@@ -1,34 +1,37 @@
--- The registry as it stands: each school's row from the most recently loaded registry file.
-with registry as (
+-- The registry as it stands: the rows of the newest registry (int_schools__registries'
+-- order: effective date, then path order), whatever order the files were loaded in.
+with registries as (
+    select * from {{ ref('int_schools__registries') }}
+),
+
+registry_rows as (
     select * from {{ ref('stg_landing__schools') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by school_code order by load_seq desc, source_row
-        ) as recency_rank
-    from registry
+current_registry as (
+    select load_seq, effective_on
+    from registries
+    where is_current
 ),
 
 current_rows as (
     select
-        school_code,
-        school_name,
-        school_level,
-        ownership,
-        commune_code,
-        commune_name,
-        district_code,
-        district_name,
-        province_code,
-        status,
-        is_active,
-        source_file,
-        source_row
-    from ranked
-    where recency_rank = 1
+        r.school_code,
+        r.school_name,
+        r.school_level,
+        r.ownership,
+        r.commune_code,
+        r.commune_name,
+        r.district_code,
+        r.district_name,
+        r.province_code,
+        r.status,
+        r.is_active,
+        r.source_file,
+        r.source_row,
+        c.effective_on
+    from registry_rows as r
+    inner join current_registry as c on c.load_seq = r.load_seq
 )
 
 select * from current_rows

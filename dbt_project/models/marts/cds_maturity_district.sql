@@ -1,6 +1,8 @@
+-- Each school year counts the schools of the registry in force for it (contract §2.1): a
+-- later registry moving or closing a school does not rewrite an earlier year.
 with schools as (
-    select * from {{ ref('int_schools__current') }}
-    where is_active
+    select * from {{ ref('int_schools__by_year') }}
+    where in_year_registry and is_active
 ),
 
 scope as (
@@ -16,15 +18,15 @@ assessment_years as (
 ),
 
 schools_in_scope as (
-    select s.school_code, s.school_level, s.district_code, scope.index_id
+    select s.school_code, s.school_year, s.school_level, s.district_code, scope.index_id
     from schools as s
     inner join scope on scope.school_level = s.school_level
 ),
 
 school_years as (
-    select s.*, y.school_year
+    select s.*
     from schools_in_scope as s
-    cross join assessment_years as y
+    inner join assessment_years as y on y.school_year = s.school_year
 ),
 
 with_results as (

@@ -14,7 +14,9 @@ calendar as (
 ),
 
 schools as (
-    select school_code, school_level, district_code from {{ ref('int_schools__current') }}
+    -- level and district of the registry in force for the school year (contract §2.1)
+    select school_code, school_year, school_level, district_code
+    from {{ ref('int_schools__by_year') }}
 ),
 
 per_school as (
@@ -77,7 +79,7 @@ final as (
     from per_school as p
     inner join submissions as sub
         on sub.school_code = p.school_code and sub.school_year = p.school_year
-    left join schools as s on s.school_code = p.school_code
+    left join schools as s on s.school_code = p.school_code and s.school_year = p.school_year
     left join calendar as c on c.school_year = p.school_year
 )
 

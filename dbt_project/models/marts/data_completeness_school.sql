@@ -1,6 +1,8 @@
 with schools as (
-    select school_code, school_level, district_code from {{ ref('int_schools__current') }}
-    where is_active
+    -- the registry in force for the school year (contract §2.1)
+    select school_code, school_year, school_level, district_code
+    from {{ ref('int_schools__by_year') }}
+    where in_year_registry and is_active
 ),
 
 status as (
@@ -66,7 +68,7 @@ components as (
             else round(100.0 * c.active_students_results / nullif(c.active_students, 0), 2)
         end as results_coverage
     from rates as r
-    inner join schools as s on s.school_code = r.school_code
+    inner join schools as s on s.school_code = r.school_code and s.school_year = r.school_year
     left join emis_fields as f
         on f.school_code = r.school_code and f.school_year = r.school_year and f.period = r.period
     left join coverage as c

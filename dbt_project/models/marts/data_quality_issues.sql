@@ -1,7 +1,8 @@
 -- Every rejection, quarantined row, warning, consistency-rule breach and shared personal ID,
 -- pointing at the cell to open (contract §5–6). Issues of a report version that a later
--- version replaced are not listed. Two versions of the same date are listed too: which one
--- is used is decided by the files' order alone.
+-- version replaced are not listed. Choices the warehouse made between files are listed too:
+-- two versions or two registries of the same date, a report of a school that its year's
+-- registry does not list.
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -83,6 +84,72 @@ same_date_versions as (
       and v.source_file <> latest.source_file
 ),
 
+registries as (
+    select * from {{ ref('int_schools__registries') }}
+),
+
+same_date_registries as (
+    -- the later in path order wins (contract §2.1); the one set aside is named with it
+    select
+        r.load_seq,
+        'schools' as source,
+        r.source_file,
+        r.file_sha256,
+        null as sheet,
+        null::bigint as source_row,
+        'Ngày hiệu lực' as field,
+        'registry_same_effective_date' as rule_id,
+        'warning' as severity,
+        'file_warning' as kind,
+        'Hai danh mục trường cùng ngày hiệu lực '
+            || coalesce(strftime(r.effective_on, '%d/%m/%Y'), '(không ghi ngày)')
+            || ': dùng tệp ''' || winner.source_file || ''', không dùng tệp '''
+            || r.source_file || ''' (tệp xếp sau theo đường dẫn được dùng); ghi ''Ngày hiệu'
+            || ' lực'' khác nhau ở phần đầu mỗi tệp' as message_vi,
+        winner.source_file as value,
+        null as school_code,
+        null as school_year,
+        null as period
+    from registries as r
+    inner join registries as winner
+        on winner.effective_on is not distinct from r.effective_on
+        and winner.registry_order > r.registry_order
+        and winner.source_file <> r.source_file
+    where not r.is_replaced
+    qualify row_number() over (
+        partition by r.load_seq order by winner.registry_order desc
+    ) = 1
+),
+
+unlisted_schools as (
+    -- a report of a school its year's registry does not list: loaded, left out of the year
+    select
+        v.load_seq,
+        v.report as source,
+        v.source_file,
+        v.file_sha256,
+        null as sheet,
+        null::bigint as source_row,
+        'Mã trường' as field,
+        'school_not_in_year_registry' as rule_id,
+        'warning' as severity,
+        'file_warning' as kind,
+        'Trường ' || v.school_code || ' không có trong danh mục trường có hiệu lực cho năm học '
+            || v.school_year || ' (tệp ''' || y.in_force_file || ''''
+            || coalesce(', hiệu lực ' || strftime(y.in_force_effective_on, '%d/%m/%Y'), '')
+            || '): báo cáo được nạp nhưng không tính vào tình hình nộp báo cáo và các bảng'
+            || ' tổng hợp của năm học này; bổ sung trường vào danh mục nếu trường hoạt động'
+            || ' trong năm học đó' as message_vi,
+        v.school_code as value,
+        v.school_code,
+        v.school_year,
+        v.period
+    from versions as v
+    inner join {{ ref('int_schools__by_year') }} as y
+        on y.school_code = v.school_code and y.school_year = v.school_year
+    where v.is_latest and not y.in_year_registry
+),
+
 rule_breaches as (
     select
         load_seq, source, source_file, null as file_sha256, sheet, source_row, field, rule_id,
@@ -121,6 +188,10 @@ unioned as (
     select * from duplicate_ids
     union all by name
     select * from same_date_versions
+    union all by name
+    select * from same_date_registries
+    union all by name
+    select * from unlisted_schools
 ),
 
 final as (

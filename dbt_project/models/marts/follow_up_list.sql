@@ -9,6 +9,11 @@ schools as (
     select school_code, school_name, level, district_code from {{ ref('dim_school') }}
 ),
 
+districts_by_year as (
+    -- a school year's district totals follow the registry in force for it (contract §2.1)
+    select school_code, school_year, district_code from {{ ref('int_schools__by_year') }}
+),
+
 learners as (
     select school_code, school_year, max(value) as learners
     from {{ ref('int_emis__latest') }}
@@ -19,7 +24,7 @@ learners as (
 district_learners as (
     select s.district_code, l.school_year, sum(l.learners) as learners
     from learners as l
-    inner join schools as s using (school_code)
+    inner join districts_by_year as s using (school_code, school_year)
     group by all
 ),
 
@@ -28,7 +33,7 @@ weights as (
         l.school_code, l.school_year,
         round(100.0 * l.learners / nullif(d.learners, 0), 2) as pct_of_district_learners
     from learners as l
-    inner join schools as s using (school_code)
+    inner join districts_by_year as s using (school_code, school_year)
     inner join district_learners as d
         on d.district_code = s.district_code and d.school_year = l.school_year
 ),
