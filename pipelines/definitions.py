@@ -1,8 +1,10 @@
 """The one `Definitions` of the warehouse.
 
 `defs` reads its paths from the environment (CDS_RAW_DIR, CDS_WAREHOUSE_DIR,
-CDS_REFERENCE_DIR); `cds run` builds the same definitions from its options.
-The sensor and the schedule start running with the UI unless CDS_AUTOMATION=off.
+CDS_REFERENCE_DIR) when Dagster loads it, not when this module is imported: importing it
+creates no folder, changes no environment variable and parses no dbt project. `cds run`
+builds the same definitions from its options. The sensor and the schedule start running
+with the UI unless CDS_AUTOMATION=off.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(Settings.from_env())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The deployment's definitions, built when Dagster (or a test) asks for them."""
+    return build_definitions(Settings.from_env())
 
 
 def full_run_tags(defs: dg.Definitions) -> dict[str, str]:
