@@ -56,6 +56,12 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     settings = _settings(raw, warehouse, reference)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
+    from pipelines.reference.validate import reference_errors
+
+    if broken := reference_errors(settings.reference_file):
+        for error in broken:
+            click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {error}", err=True)
+        sys.exit(2)
     from pipelines.warehouse_lock import WarehouseBusy, warehouse_lock
 
     writer = contextlib.ExitStack()  # held until the process ends
