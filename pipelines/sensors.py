@@ -1,8 +1,8 @@
 """The drop-folder sensor: a school's file lands in raw/, only what it affects is rebuilt.
 
 Files are compared by content (SHA-256), not by time: touching or copying a file triggers
-nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 15) is still being
-written and is left for a later tick. The cursor remembers each file's size, mtime and hash,
+nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 5) is still being
+written and is left for a later tick. The sensor looks every `CDS_SENSOR_SECONDS` (default 10). The cursor remembers each file's size, mtime and hash,
 so only files whose size or mtime moved are hashed again.
 """
 
@@ -176,14 +176,14 @@ def raw_files_sensor(
             "lần chạy cho nguồn của nó và mọi thứ phía sau, chỉ kỳ của tệp nếu có. Lần đầu, hoặc "
             "khi dữ liệu tham chiếu đổi, chạy toàn bộ. Tệp đang được chép chờ lượt sau."
         ),
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", "10")),
         target=dg.AssetSelection.all(),
         default_status=default_status,
     )
     def _sensor(context: dg.SensorEvaluationContext, paths: CdsPaths):
         settings = paths.settings
         seen = json.loads(context.cursor) if context.cursor else {}
-        settle = float(os.environ.get("CDS_SETTLE_SECONDS", "15"))
+        settle = float(os.environ.get("CDS_SETTLE_SECONDS", "5"))
         scan = scan_raw(settings.raw_dir, seen, time.time(), settle)
         scan = scan_reference(scan, reference_files(settings))
         cursor = json.dumps(scan.seen)
