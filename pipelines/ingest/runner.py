@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.ingest.journal import Journal
 from pipelines.ingest.landing import (
     FileOutcome,
     accepted_hashes,
@@ -330,6 +331,37 @@ def _rejected(
     )
 
 
+def crashed_outcome(
+    path: Path,
+    rel: str,
+    sha: str,
+    source: Source,
+    *,
+    how: str,
+    limit_mb: int,
+    earlier: tuple[str, str] | None,
+) -> FileOutcome:
+    """A file whose reader died even alone in a child with a memory limit: rejected."""
+    try:
+        size = path.lstat().st_size
+    except OSError:
+        size = None
+    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
+    first = (
+        f"Tệp làm chương trình đọc bị dừng đột ngột ở lần chạy trước (lúc {earlier[1]})"
+        if earlier is not None
+        else "Tệp làm tiến trình đọc bị dừng đột ngột"
+    )
+    rej = FileRejected(
+        "file_crashed_reader",
+        f"{first}; đọc lại riêng trong một tiến trình giới hạn {limit_mb:,} MB bộ nhớ thì "
+        f"tiến trình đó cũng bị dừng ({how}): kiểm tra lại tệp — mở bằng Excel, lưu lại rồi "
+        "nộp lại; nếu vẫn bị, báo cho quản trị hệ thống",
+        value=how,
+    )
+    return _rejected(base, {}, rej, rows_read=0)
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -343,7 +375,9 @@ def ingest_source(
 
     With `periods` (a partitioned run), an accepted file of another (school year, period) is
     left unrecorded for its own partition's run; rejected files are always recorded. Files
-    are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order."""
+    are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order; a
+    file an earlier run died on (the source's journal next to the warehouse) is judged alone
+    in a child with a memory limit, and rejected if it kills that child too."""
     ensure_schemas(con)
     ensure_landing_table(con, source.name, source.landing_schema)
     done = accepted_hashes(con, source.name)
@@ -367,7 +401,7 @@ def ingest_source(
     known = set(done)  # files judged in earlier runs are not read again
     judged = evaluate_in_order(
         [item for item in listing if item[2] not in known], source, ctx,
-        workers or ingest_workers(),
+        workers or ingest_workers(), Journal.for_connection(con, source.name),
     )  # fmt: skip
     for path, rel, sha in listing:
         summary.files_seen += 1
