@@ -74,6 +74,11 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
         click.echo(reason, err=True)
         sys.exit(3)
     started = time.monotonic()
+    # One date for the whole run (dbt's run_date() macro and the ingest rules read it): a run
+    # crossing midnight does not count days late against two different days.
+    from pipelines.settings import run_date
+
+    os.environ["CDS_RUN_DATE"] = run_date().isoformat()
     click.echo(f"▶ Dữ liệu nộp: {settings.raw_dir}")
     click.echo(f"▶ Kho dữ liệu: {settings.warehouse_dir}")
     from dagster import DagsterInstance

@@ -81,6 +81,9 @@ def write_assessment(
     return path
 
 
+SESSION_DATE = date.today().isoformat()
+
+
 def cds_run(
     raw: Path,
     warehouse: Path,
@@ -99,7 +102,9 @@ def cds_run(
     ]
     if reference is not None:
         cmd += ["--reference", str(reference)]
-    env = {**os.environ, **(extra_env or {})}
+    # one "today" for the whole test session: runs compared with each other agree even
+    # when the session crosses midnight (issue 21)
+    env = {"CDS_RUN_DATE": SESSION_DATE, **os.environ, **(extra_env or {})}
     return subprocess.run(
         cmd, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=600
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.builders import cds_run, write_registry
+from tests.conftest import query
 from tests.corpus import EMIS_ROWS, REGISTRY, THCS, emis
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +38,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
          rows=[*EMIS_ROWS[:2], ["201", "Tổng số học sinh", -300, 150, 12]])  # fmt: skip
     emis(raw / "emis_report" / "nu_qua_tong.xlsx", school="31000002", period="Cuối năm",
          day="25/05/2025", rows=[["201", "Tổng số học sinh", 300, 350, 12]])  # fmt: skip
-    first = cds_run(raw, warehouse)
-    second = cds_run(raw, warehouse)
-    return {"first": first, "second": second}
+    late = (
+        "select sum(days_late) from marts.reporting_status where status = 'missing' "
+        "and due_on < date '2025-12-01'"
+    )
+    first = cds_run(raw, warehouse, extra_env={"CDS_RUN_DATE": "2025-12-01"})
+    late_first = query(warehouse / "analytics.duckdb", late)[0][0]
+    missing = query(
+        warehouse / "analytics.duckdb",
+        "select count(*) from marts.reporting_status where status = 'missing' "
+        "and due_on < date '2025-12-01'",
+    )[0][0]
+    second = cds_run(raw, warehouse, extra_env={"CDS_RUN_DATE": "2025-12-11"})
+    late_second = query(warehouse / "analytics.duckdb", late)[0][0]
+    return {"first": first, "second": second, "late": (late_first, late_second, missing)}
 
 
 def test_bad_files_turn_their_checks_yellow_naming_school_file_and_rule(runs: dict) -> None:
@@ -62,3 +74,11 @@ def test_a_run_that_loads_nothing_new_says_nothing_old(runs: dict) -> None:
     assert second.returncode == 0, second.stderr[-3000:]
     assert "tep_moi_hop_le" not in second.stdout
     assert "quy_tac_tep_moi" not in second.stdout
+
+
+def test_days_late_count_to_the_run_date(runs: dict) -> None:
+    """Issue 21: marts count days late to the run's date (CDS_RUN_DATE, which `cds run` pins
+    once at its start), never to whatever day DuckDB's current_date says mid-run."""
+    late_first, late_second, missing = runs["late"]
+    assert missing > 0
+    assert late_second - late_first == 10 * missing

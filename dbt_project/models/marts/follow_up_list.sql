@@ -47,7 +47,7 @@ missing_reports as (
                     else ' (hạn ' || strftime(due_on, '%d/%m/%Y') || ')' end as message_vi,
         'error' as severity
     from status
-    where status = 'missing' and due_on <= current_date + interval 14 day
+    where status = 'missing' and due_on <= {{ run_date() }} + interval 14 day
 ),
 
 open_issues as (

@@ -38,7 +38,7 @@ final as (
         case
             when received and first_submitted_on > due_on then date_diff('day', due_on, first_submitted_on)
             when received then 0
-            when current_date > due_on then date_diff('day', due_on, current_date)
+            when {{ run_date() }} > due_on then date_diff('day', due_on, {{ run_date() }})
             else 0
         end as days_late,
         case
