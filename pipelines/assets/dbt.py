@@ -85,6 +85,86 @@ class LayeredTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return [OWNER]
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The model's YAML description, after its Vietnamese name where labels_vi.csv has
+        one; never the raw SQL dagster-dbt would append (officers read this)."""
+        name = dbt_resource_props["name"]
+        text = " ".join((dbt_resource_props.get("description") or "").split())
+        if not hasattr(self, "_labels"):  # read once per translator
+            self._labels = _table_labels()
+        label = self._labels.get(name)
+        if label and text:
+            return f"{label} — {text}"
+        return label or text or f"Bảng {name} (dbt)"
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"].get(unique_id, {})
+        return spec._replace(description=dbt_test_description(test))
+
+
+def _table_labels() -> dict[str, str]:
+    """Vietnamese table names (labels_vi.csv, the --reference one if any); none when the
+    file cannot be read: a label never stops the definitions from loading."""
+    from pipelines.reference.labels import LabelError, load_labels
+    from pipelines.settings import Settings
+
+    try:
+        return load_labels(Settings.from_env().reference_file("labels_vi.csv")).tables
+    except (LabelError, OSError, pl.exceptions.PolarsError):
+        return {}
+
+
+def _listed(values: Any) -> str:
+    if isinstance(values, list | tuple):
+        return ", ".join(str(v) for v in values)
+    return str(values)
+
+
+def dbt_test_description(test: Mapping[str, Any]) -> str:
+    """What a dbt test checks, in Vietnamese, from its generic test's name and arguments."""
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs") or {}
+    column = kwargs.get("column_name")
+    kind = meta.get("name")
+    if kind == "not_null":
+        what = f"Cột {column} không được để trống."
+    elif kind == "unique":
+        what = f"Mỗi giá trị của cột {column} chỉ xuất hiện một lần."
+    elif kind == "accepted_values":
+        what = f"Cột {column} chỉ nhận các giá trị: {_listed(kwargs.get('values', []))}."
+    elif kind == "relationships":
+        target = str(kwargs.get("to", "")).replace("ref(", "").strip("()'\" ")
+        what = f"Mỗi giá trị của cột {column} có trong cột {kwargs.get('field')} của {target}."
+    elif kind == "unique_combination":
+        what = f"Không có hai dòng trùng nhau ở bộ cột: {_listed(kwargs.get('columns', []))}."
+    elif kind == "expression_is_true":
+        what = f"Mọi dòng thỏa điều kiện: {kwargs.get('expression')}."
+    elif kind == "value_between":
+        what = (
+            f"Cột {column} nằm trong khoảng {kwargs.get('min_value')} đến "
+            f"{kwargs.get('max_value')}."
+        )
+    else:
+        what = " ".join((test.get("description") or "").split()) or (
+            f"Kiểm tra dbt {test.get('name', '')}: không có dòng nào vi phạm."
+        )
+    severity = str((test.get("config") or {}).get("severity") or "error").lower()
+    effect = (
+        "Mức lỗi: không đạt thì dừng các bước phía sau."
+        if severity == "error"
+        else "Mức cảnh báo: không đạt chỉ báo vàng, không chặn."
+    )
+    return f"{what} {effect}"
+
 
 def failing_examples(con, compiled_sql: str | None, limit: int = 5) -> pl.DataFrame:
     """The first rows a failed dbt test returns (its compiled query selects the failures)."""
