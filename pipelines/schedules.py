@@ -62,8 +62,9 @@ def deadline_schedule(
         job=job,
         default_status=default_status,
         description=(
-            "06:00 every day: a full refresh when a deadline of reporting_calendar.csv is 14 "
-            "days away or less (the deadline morning included), otherwise on Mondays only."
+            "6 giờ sáng mỗi ngày (giờ Việt Nam): chạy lại toàn bộ khi còn 14 ngày hoặc ít hơn "
+            "đến một hạn nộp trong reporting_calendar.csv (kể cả sáng ngày hạn), ngoài ra chỉ "
+            "chạy vào thứ Hai. Lý do của mỗi lần chạy ghi ở nhãn cds/reason."
         ),
     )
     def _schedule(context: dg.ScheduleEvaluationContext, paths: CdsPaths):

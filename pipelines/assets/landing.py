@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
@@ -22,6 +23,7 @@ from pipelines.ingest.runner import (
 )
 from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import PARTITIONED_SOURCES, parse_partition_key
+from pipelines.reference.labels import LabelError, load_labels
 from pipelines.resources import CdsPaths
 
 
@@ -62,26 +64,42 @@ def run_ingest(
         problems, FILES_CHECK, dg.AssetKey(["landing", source_name]), "nạp lần này có vấn đề"
     )
     return dg.MaterializeResult(
-        metadata=_metadata(summary, total, settings.raw_dir / source_name),
+        metadata=_metadata(
+            summary, total, settings.raw_dir / source_name, _status_labels(settings)
+        ),
         check_results=[check],
     )
 
 
-def _metadata(summary: IngestSummary, total_rows: int, folder) -> dict:
+def _status_labels(settings) -> dict[str, str]:
+    """Words for the files' outcomes (labels_vi.csv, `status.accepted` …); the codes when the
+    file cannot be read: a label never stops a load."""
+    try:
+        return load_labels(settings.reference_file("labels_vi.csv")).values.get("status", {})
+    except (LabelError, pl.exceptions.PolarsError):
+        return {}
+
+
+def _metadata(
+    summary: IngestSummary, total_rows: int, folder, status_labels: dict[str, str] | None = None
+) -> dict:
+    reconciles = summary.rows_read == summary.rows_accepted + summary.rows_quarantined
+    files = summary.as_frame().sort("kết quả", "tệp")
+    files = files.with_columns(pl.col("kết quả").replace(status_labels or {}))
     return {
         "dagster/row_count": total_rows,
-        "folder": dg.MetadataValue.path(str(folder)),
-        "files_seen": summary.files_seen,
-        "files_unchanged": summary.files_unchanged,
-        "files_accepted": summary.count("accepted"),
-        "files_rejected": summary.count("rejected"),
-        "files_duplicate": summary.count("duplicate"),
-        "files_other_period": summary.files_other_period,
-        "rows_read": summary.rows_read,
-        "rows_accepted": summary.rows_accepted,
-        "rows_quarantined": summary.rows_quarantined,
-        "reconciles": summary.rows_read == summary.rows_accepted + summary.rows_quarantined,
-        "files": markdown_table(summary.as_frame().sort("kết quả", "tệp")),
+        "thư mục": dg.MetadataValue.path(str(folder)),
+        "số tệp đã xem": summary.files_seen,
+        "số tệp đã nạp trước đây": summary.files_unchanged,
+        "số tệp nhận": summary.count("accepted"),
+        "số tệp bị từ chối": summary.count("rejected"),
+        "số tệp trùng": summary.count("duplicate"),
+        "số tệp để lần chạy của kỳ khác": summary.files_other_period,
+        "số dòng đọc": summary.rows_read,
+        "số dòng nhận": summary.rows_accepted,
+        "số dòng cách ly": summary.rows_quarantined,
+        "khớp số dòng (đọc = nhận + cách ly)": "có" if reconciles else "KHÔNG",
+        "các tệp": markdown_table(files),
     }
 
 
@@ -134,39 +152,38 @@ LANDING_SOURCES: list[tuple[str, list[list[str]], str]] = [
     (
         "schools",
         [CODE_LISTS],
-        "School registry (danh mục trường) from raw/schools/: one row per school per registry "
-        "file, typed, with lineage (_source_file, _file_sha256, _sheet, _row, _loaded_at). "
-        "Bad rows are quarantined with their reason; unreadable files are rejected whole.",
+        "Danh mục trường từ raw/schools/: mỗi trường một dòng cho mỗi tệp danh mục, đúng kiểu "
+        "dữ liệu, kèm nguồn gốc (_source_file, _file_sha256, _sheet, _row, _loaded_at). Dòng "
+        "sai bị cách ly kèm lý do; tệp không đọc được bị từ chối cả tệp.",
     ),
     (
         "cds_assessment",
         [REGISTRY, ["reference", "cds_index"], CODE_LISTS],
-        "CĐS self-assessments (phiếu tự đánh giá, QĐ 4725) from raw/cds_assessment/: one row "
-        "per indicator per submitted file, every version kept. A file naming an unknown school, "
-        "lacking Mã trường/Năm học or a required column, or of a level outside the index is "
-        "rejected; rows with unknown codes or invalid scores are quarantined.",
+        "Phiếu tự đánh giá chuyển đổi số (CĐS, QĐ 4725) từ raw/cds_assessment/: mỗi tiêu chí một "
+        "dòng cho mỗi phiếu nộp, giữ mọi lần nộp. Phiếu ghi mã trường không có trong danh mục, "
+        "thiếu Mã trường/Năm học hoặc một cột bắt buộc, hoặc của cấp học ngoài bộ chỉ số bị từ "
+        "chối; dòng có mã lạ hoặc điểm không hợp lệ bị cách ly.",
     ),
     (
         "emis_report",
         [REGISTRY, ["reference", "emis_indicators"], CODE_LISTS],
-        "Periodic statistical reports (báo cáo thống kê, đầu năm/cuối năm) from "
-        "raw/emis_report/: one row per indicator code per submitted file, every version kept, "
-        "blank kept apart from 0. Unknown codes and non-numeric or negative counts are "
-        "quarantined.",
+        "Báo cáo thống kê định kỳ (đầu năm, cuối năm) từ raw/emis_report/: mỗi mã số chỉ tiêu "
+        "một dòng cho mỗi báo cáo nộp, giữ mọi lần nộp, ô trống khác số 0. Mã lạ, số đếm không "
+        "phải số hoặc số âm bị cách ly.",
     ),
     (
         "students",
         [REGISTRY, CODE_LISTS],
-        "Student exports of the sector database (CSDL ngành) from raw/students/, pseudonymised "
-        "at the door: no name and no clear personal ID is stored, only person_key (HMAC of the "
-        "ID with the deployment secret), the ID rule broken if any, and the record's attributes.",
+        "Dữ liệu học sinh xuất từ CSDL ngành, raw/students/, được ẩn danh ngay khi nạp: không "
+        "lưu họ tên, không lưu số định danh, chỉ lưu bí danh person_key (HMAC của số định danh "
+        "với khóa bí mật của đơn vị), quy tắc số định danh bị vi phạm (nếu có) và các thông "
+        "tin khác của hồ sơ.",
     ),
     (
         "teachers",
         [REGISTRY, CODE_LISTS],
-        "Staff exports of the sector database from raw/teachers/, pseudonymised like the "
-        "student exports: positions, standards, digital signatures, training accounts, "
-        "person_key.",
+        "Dữ liệu cán bộ, giáo viên xuất từ CSDL ngành, raw/teachers/, ẩn danh như dữ liệu học "
+        "sinh: vị trí việc làm, chuẩn nghề nghiệp, chữ ký số, tài khoản bồi dưỡng, person_key.",
     ),
 ]
 

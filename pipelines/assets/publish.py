@@ -1,5 +1,8 @@
 """What leaves the warehouse: analytics.duckdb for analysts."""
 
+from pathlib import Path
+from typing import Any
+
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -7,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.publish import publish_analytics
-from pipelines.reference.labels import load_labels
+from pipelines.reference.labels import Labels, load_labels
 from pipelines.resources import CdsPaths
 
 MARTS = [
@@ -33,9 +36,10 @@ MARTS = [
     kinds={"duckdb"},
     deps=[["marts", m] for m in MARTS],
     description=(
-        "warehouse/analytics.duckdb: the `marts` schema only (no person-level rows), rebuilt "
-        "beside the old file and renamed over it, so analysts can keep it open while the "
-        "pipeline runs."
+        "Cơ sở dữ liệu cho người phân tích, warehouse/analytics.duckdb: chỉ các bảng kết quả "
+        "(schema `marts`, không có dòng nào về từng học sinh hay cán bộ), kèm tên tiếng Việt của "
+        "bảng và cột. Tệp mới được dựng bên cạnh rồi thay tệp cũ, nên người phân tích vẫn mở "
+        "được tệp trong lúc hệ thống chạy."
     ),
 )
 def analytics_db(
@@ -67,14 +71,41 @@ def analytics_db(
         n_follow_up = con.execute("select count(*) from marts.follow_up_list").fetchone()[0]
     context.log.info(f"Đã xuất bản {target}")
     return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(target)),
-            "tables": markdown_table(
-                pl.DataFrame({"bảng": list(counts), "số dòng": list(counts.values())})
-            ),
-            "cds_levels_by_district": markdown_table(levels),
-            "completeness_bands": markdown_table(bands),
-            "follow_up_items": n_follow_up,
-            "follow_up_list": markdown_table(follow_up, limit=30),
-        }
+        metadata=publish_metadata(target, counts, levels, bands, follow_up, n_follow_up, labels)
     )
+
+
+def publish_metadata(
+    target: Path,
+    counts: dict[str, int],
+    levels: pl.DataFrame,
+    bands: pl.DataFrame,
+    follow_up: pl.DataFrame,
+    n_follow_up: int,
+    labels: Labels,
+) -> dict[str, Any]:
+    """What the officer reads on publish/analytics_db, keys and codes in Vietnamese."""
+    values = labels.values
+
+    def words(df: pl.DataFrame, column: str, kind: str) -> pl.DataFrame:
+        if column not in df.columns:
+            return df
+        return df.with_columns(pl.col(column).cast(pl.String).replace(values.get(kind, {})))
+
+    tables = pl.DataFrame(
+        {
+            "bảng": list(counts),
+            "tên": [labels.table(t) for t in counts],
+            "số dòng": list(counts.values()),
+        },
+        schema={"bảng": pl.String, "tên": pl.String, "số dòng": pl.Int64},
+    )
+    follow_up = words(words(follow_up, "nguồn", "source"), "kỳ", "period")
+    return {
+        "tệp": dg.MetadataValue.path(str(target)),
+        "các bảng": markdown_table(tables),
+        "mức CĐS theo cấp học": markdown_table(words(levels, "cấp", "level")),
+        "mức đầy đủ dữ liệu theo kỳ": markdown_table(words(bands, "kỳ", "period")),
+        "số việc cần đôn đốc": n_follow_up,
+        "danh sách việc cần đôn đốc": markdown_table(follow_up, limit=30),
+    }

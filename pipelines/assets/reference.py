@@ -18,11 +18,13 @@ from pipelines.reference.store import replace_table, store_index
 from pipelines.resources import CdsPaths
 
 INDEX_TABLES = {
-    "cds_index": "The index loaded: id, title, source and level bounds (one row).",
-    "cds_index_levels_in_scope": "School levels the index assesses.",
-    "cds_index_groups": "Groups of the index with their maximum points.",
-    "cds_index_indicators": "Indicators: group, criterion, rule, points, provenance (confirmed/assumed).",
-    "cds_index_bands": "Bands of `bands` indicators, per level where the index gives them.",
+    "cds_index": "Bộ chỉ số đã nạp: mã, tên, văn bản gốc và ngưỡng các mức (một dòng).",
+    "cds_index_levels_in_scope": "Các cấp học mà bộ chỉ số đánh giá.",
+    "cds_index_groups": "Các nhóm tiêu chí của bộ chỉ số và điểm tối đa của mỗi nhóm.",
+    "cds_index_indicators": "Các chỉ số: nhóm, tiêu chí, cách tính điểm, điểm tối đa, nguồn nội "
+    "dung (đã xác nhận / giả định).",
+    "cds_index_bands": "Các khoảng điểm của chỉ số tính theo khoảng, theo từng cấp học nếu bộ "
+    "chỉ số quy định riêng.",
 }
 
 
@@ -34,9 +36,9 @@ INDEX_TABLES = {
         dg.AssetSpec(
             ["reference", table],
             description=(
-                f"{text} From the CĐS index definition (cds_index.yaml: QĐ 4725/QĐ-BGDĐT as "
-                "shipped, or the file in --reference), validated before use: a broken index stops "
-                "the run with a message naming the item."
+                f"{text} Lấy từ tệp bộ chỉ số CĐS (cds_index.yaml: QĐ 4725/QĐ-BGDĐT kèm theo "
+                "phần mềm, hoặc tệp trong --reference), được kiểm tra trước khi dùng: tệp sai "
+                "thì lần chạy dừng và nêu mục sai."
             ),
             owners=[OWNER],
             kinds={"python", "duckdb"},
@@ -66,12 +68,12 @@ def cds_index(context: dg.AssetExecutionContext, paths: CdsPaths, duckdb: DuckDB
     context.log.info(
         f"Bộ chỉ số {index.index_id}: {len(index.indicators)} chỉ số, {assumed} giả định"
     )
-    common = {"index_id": index.index_id, "file": dg.MetadataValue.path(str(path))}
+    common = {"bộ chỉ số": index.index_id, "tệp": dg.MetadataValue.path(str(path))}
     for table, n in counts.items():
         extra = (
-            {"n_assumed_indicators": assumed, "indicators": markdown_table(indicators, limit=100)}
+            {"số chỉ số giả định": assumed, "các chỉ số": markdown_table(indicators, limit=100)}
             if table == "cds_index_indicators"
-            else {"levels_in_scope": ", ".join(index.levels_in_scope)}
+            else {"cấp học được đánh giá": ", ".join(index.levels_in_scope)}
             if table == "cds_index"
             else {}
         )
@@ -103,9 +105,9 @@ def reference_table(
         frame = load(path)
         with duckdb.get_connection() as con:
             n = replace_table(con, table, frame)
-        metadata = {"file": dg.MetadataValue.path(str(path)), "dagster/row_count": n}
+        metadata = {"tệp": dg.MetadataValue.path(str(path)), "dagster/row_count": n}
         if preview is not None:
-            metadata["preview"] = markdown_table(preview(frame), limit=100)
+            metadata["xem trước"] = markdown_table(preview(frame), limit=100)
         return dg.MaterializeResult(metadata=metadata)
 
     return _reference
@@ -115,33 +117,33 @@ reporting_calendar = reference_table(
     "reporting_calendar",
     "reporting_calendar.csv",
     load_calendar,
-    "The reporting calendar (reporting_calendar.csv): which report is due from which school "
-    "levels, for which school year and period, by when (due_school) and when the district "
-    "must send it on (due_district). Timeliness and schedules are computed from it.",
+    "Lịch báo cáo (reporting_calendar.csv): báo cáo nào, của các cấp học nào, năm học và kỳ "
+    "nào, trường nộp trước ngày nào (due_school) và Phòng gửi lên Sở trước ngày nào "
+    "(due_district). Việc nộp đúng hạn và lịch chạy tự động đều tính theo lịch này.",
     preview=lambda f: f.with_columns(pl.col(pl.Date).cast(pl.String)),
 )
 code_lists = reference_table(
     "code_lists",
     "code_lists.csv",
     lambda path: load_code_lists(path).frame,
-    "Code lists (code_lists.csv): the labels schools write for levels, ownership, statuses, "
-    "periods and yes/no answers, mapped to the contract's codes.",
+    "Danh mục mã (code_lists.csv): cách trường ghi cấp học, loại hình, trạng thái, kỳ báo cáo "
+    "và câu trả lời có/không, quy về mã thống nhất.",
 )
 emis_indicators = reference_table(
     "emis_indicators",
     "emis_indicators.csv",
     load_emis_codes,
-    "The statistical report's indicator codes (emis_indicators.csv, contract §2.3): which "
-    "school levels and periods must report each code, which carry female/ethnic columns.",
+    "Danh mục chỉ tiêu của báo cáo thống kê (emis_indicators.csv, hợp đồng dữ liệu §2.3): cấp "
+    "học và kỳ nào phải báo cáo mỗi mã số, mã nào có cột nữ / dân tộc.",
     preview=lambda f: f.select("code", "label", "levels", "periods"),
 )
 consistency_rules = reference_table(
     "consistency_rules",
     "consistency_rules.csv",
     load_consistency_rules,
-    "Consistency and plausibility rules of the statistical report (consistency_rules.csv): "
-    "one row per rule with its id, family, kind of check, codes, tolerance, severity and "
-    "Vietnamese message. The office adds rules here; dbt evaluates every row.",
+    "Quy tắc nhất quán và hợp lý của báo cáo thống kê (consistency_rules.csv): mỗi dòng một "
+    "quy tắc với mã, nhóm, cách kiểm tra, các mã số, sai số cho phép, mức độ và thông báo. "
+    "Phòng thêm quy tắc tại đây; mọi dòng đều được kiểm tra ở mỗi lần chạy.",
     preview=lambda f: f.select("rule_id", "family", "kind", "message_vi"),
 )
 

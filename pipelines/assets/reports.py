@@ -54,9 +54,9 @@ def _report_inputs(paths: CdsPaths):
     kinds={"parquet", "duckdb"},
     deps=[ANALYTICS],
     description=(
-        "warehouse/parquet/: every published table as Parquet, partitioned by school year "
-        "(Hive layout `table/school_year=…/`), for tools other than DuckDB. Rebuilt beside the "
-        "old folder and swapped in."
+        "Bản Parquet của mọi bảng đã xuất bản, warehouse/parquet/, chia theo năm học (thư mục "
+        "`bảng/school_year=…/`), cho các phần mềm khác DuckDB. Thư mục mới được dựng bên cạnh "
+        "rồi thay thư mục cũ."
     ),
 )
 def parquet_exports(paths: CdsPaths) -> dg.MaterializeResult:
@@ -68,8 +68,8 @@ def parquet_exports(paths: CdsPaths) -> dg.MaterializeResult:
         con.close()
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
-            "tables": len(counts),
+            "thư mục": dg.MetadataValue.path(str(folder)),
+            "số bảng": len(counts),
             "dagster/row_count": sum(counts.values()),
         }
     )
@@ -82,11 +82,10 @@ def parquet_exports(paths: CdsPaths) -> dg.MaterializeResult:
     kinds={"excel"},
     deps=[ANALYTICS],
     description=(
-        "warehouse/reports/bao_cao_cds_<năm học>.xlsx: the report the district sends to the "
-        "province. A cover sheet (unit, school year, date, what each sheet holds), then CĐS "
-        "levels by school, the summary by level, reporting status, data completeness and "
-        "infrastructure targets, with Vietnamese headers, filters, frozen headers and colour "
-        "bands. Column names come from reference/labels_vi.csv."
+        "Báo cáo Excel gửi Sở, warehouse/reports/bao_cao_cds_<năm học>.xlsx: trang bìa (đơn vị, "
+        "năm học, ngày lập, nội dung từng trang), rồi mức CĐS từng trường, tổng hợp theo cấp "
+        "học, tình hình nộp báo cáo, mức đầy đủ dữ liệu và chỉ tiêu hạ tầng; tiêu đề tiếng "
+        "Việt (từ reference/labels_vi.csv), có bộ lọc, cố định dòng tiêu đề và tô màu theo mức."
     ),
 )
 def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
@@ -97,10 +96,10 @@ def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
     rows = write_excel_report(path, frames, ctx, labels)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "school_year": ctx.school_year,
-            "unit": ctx.unit,
-            "sheets": dg.MetadataValue.json(rows),
+            "tệp": dg.MetadataValue.path(str(path)),
+            "năm học": ctx.school_year,
+            "đơn vị": ctx.unit,
+            "số dòng từng trang tính": dg.MetadataValue.json(rows),
         }
     )
 
@@ -112,9 +111,9 @@ def excel_report(paths: CdsPaths) -> dg.MaterializeResult:
     kinds={"html"},
     deps=[ANALYTICS],
     description=(
-        "warehouse/reports/bao_cao_cds_<năm học>.html: one static page that opens offline, "
-        "with charts (CĐS levels by school level, on-time reporting, infrastructure targets) "
-        "and the completeness league table."
+        "Báo cáo trang web, warehouse/reports/bao_cao_cds_<năm học>.html: một trang mở được "
+        "không cần Internet, có biểu đồ (mức CĐS theo cấp học, nộp báo cáo đúng hạn, chỉ tiêu "
+        "hạ tầng) và bảng xếp hạng mức đầy đủ dữ liệu."
     ),
 )
 def html_report(paths: CdsPaths) -> dg.MaterializeResult:
@@ -125,10 +124,10 @@ def html_report(paths: CdsPaths) -> dg.MaterializeResult:
     write_html_report(path, frames, ctx, labels)
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "url": dg.MetadataValue.url(path.as_uri()),
-            "school_year": ctx.school_year,
-            "size_kb": round(path.stat().st_size / 1024, 1),
+            "tệp": dg.MetadataValue.path(str(path)),
+            "mở báo cáo": dg.MetadataValue.url(path.as_uri()),
+            "năm học": ctx.school_year,
+            "dung lượng (KB)": round(path.stat().st_size / 1024, 1),
         }
     )
 

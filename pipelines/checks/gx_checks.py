@@ -13,8 +13,14 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL
 from pipelines.assets.metadata import markdown_table
+from pipelines.checks.run_problems import SEVERITY_VI
 from pipelines.resources import CdsPaths
-from pipelines.validation.gx_suites import SuiteOutcome, run_suite, suite_path
+from pipelines.validation.gx_suites import (
+    SuiteOutcome,
+    ensure_offline_docs,
+    run_suite,
+    suite_path,
+)
 from pipelines.validation.incremental import validate_table
 
 
@@ -24,7 +30,7 @@ def _result(outcome: SuiteOutcome, data_docs: Path, rows_new: int) -> dg.AssetCh
             {
                 "kỳ vọng": f.expectation,
                 "cột": f.column,
-                "mức": f.severity,
+                "mức": SEVERITY_VI.get(f.severity, f.severity),
                 "mô tả": f.description_vi,
                 "số dòng sai": f.unexpected_count,
                 "ví dụ": ", ".join(str(v) for v in f.examples[:5]),
@@ -51,13 +57,13 @@ def _result(outcome: SuiteOutcome, data_docs: Path, rows_new: int) -> dg.AssetCh
             else dg.AssetCheckSeverity.ERROR
         ),
         metadata={
-            "suite": dg.MetadataValue.path(str(suite_path(outcome.suite))),
-            "rows_validated": outcome.element_count,
-            "rows_validated_this_run": rows_new,
-            "expectations": outcome.evaluated,
-            "failed_expectations": len(outcome.failures),
-            "failures": markdown_table(failures),
-            "data_docs": dg.MetadataValue.path(str(data_docs)),
+            "bộ quy tắc": dg.MetadataValue.path(str(suite_path(outcome.suite))),
+            "số dòng đã kiểm tra": outcome.element_count,
+            "số dòng kiểm tra lần này": rows_new,
+            "số quy tắc": outcome.evaluated,
+            "số quy tắc không đạt": len(outcome.failures),
+            "các quy tắc không đạt": markdown_table(failures),
+            "trang kết quả (Data Docs)": dg.MetadataValue.path(str(data_docs)),
         },
     )
 
@@ -68,11 +74,13 @@ def failure_message(outcome: SuiteOutcome) -> str:
     for f in outcome.failures[:3]:
         where = f"; vd {'; '.join(f.places[:3])}" if f.places else ""
         count = f"{f.unexpected_count} dòng" if f.unexpected_count is not None else "bảng"
+        column = f"cột {f.column}" if f.column else "cả bảng"
         parts.append(
-            f"[{f.severity}] {f.description_vi} (quy tắc {f.expectation}, cột {f.column}): {count}{where}"
+            f"[{SEVERITY_VI.get(f.severity, f.severity)}] {f.description_vi} "
+            f"(quy tắc {f.expectation}, {column}): {count}{where}"
         )
     more = f" … và {len(outcome.failures) - 3} quy tắc khác" if len(outcome.failures) > 3 else ""
-    return f"{outcome.suite}: " + " | ".join(parts) + more
+    return f"Bộ quy tắc {outcome.suite} không đạt: " + " | ".join(parts) + more
 
 
 def _known(con, sql: str) -> list[str]:
@@ -99,14 +107,20 @@ def _parameters(con, source: str) -> dict:
 
 
 def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
-    """A blocking asset check running expectations/landing_<source>.json on landing.<source>."""
+    """A blocking asset check running expectations/landing_<source>.json on landing.<source>;
+    `blurb` says in Vietnamese what the suite checks."""
 
     @dg.asset_check(
         asset=dg.AssetKey(["landing", source]),
         name=f"gx_landing_{source}",
         blocking=True,
         pool=DUCKDB_POOL,
-        description=f"Great Expectations suite expectations/landing_{source}.json on {blurb}.",
+        description=(
+            f"Kiểm tra bảng landing.{source} bằng Great Expectations (bộ quy tắc "
+            f"expectations/landing_{source}.json): {blurb}. Quy tắc mức «lỗi» không đạt thì "
+            "dừng các bước phía sau; mức «cảnh báo» chỉ báo vàng. Trang kết quả: "
+            "warehouse/docs/gx/index.html."
+        ),
     )
     def _check(
         context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: CdsPaths
@@ -123,6 +137,7 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
                 lambda df: run_suite(suite, df, parameters, docs_dir=docs),
             )
         outcome = validated.outcome
+        ensure_offline_docs(docs)
         result = _result(outcome, docs / "index.html", validated.rows_new)
         if not outcome.success:
             log = context.log.warning if outcome.severity == "warning" else context.log.error
@@ -133,13 +148,34 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
 
 
 GX_CHECKS = [
-    gx_check("schools", "landing.schools"),
+    gx_check(
+        "schools",
+        "danh mục trường có ít nhất một trường; mã trường, tên trường, mã huyện, mã tỉnh không "
+        "trống; mã trường đúng dạng và không trùng trong một tệp; cấp học, loại hình, trạng "
+        "thái thuộc danh mục",
+    ),
     gx_check(
         "cds_assessment",
-        "landing.cds_assessment (known school and indicator codes from "
-        "the registry and the loaded index)",
+        "mã trường có trong danh mục trường, mã tiêu chí có trong bộ chỉ số đã nạp; năm học đúng "
+        "dạng; mỗi tiêu chí một dòng trong một phiếu; điểm, tử số, mẫu số không âm; ít nhất 80% "
+        "tiêu chí có minh chứng",
     ),
-    gx_check("emis_report", "landing.emis_report (codes from the EMIS code list)"),
-    gx_check("students", "landing.students (pseudonymised: only declared columns, HMAC keys)"),
-    gx_check("teachers", "landing.teachers (pseudonymised: only declared columns, HMAC keys)"),
+    gx_check(
+        "emis_report",
+        "mã trường có trong danh mục trường, mã số chỉ tiêu có trong danh mục chỉ tiêu; năm học, "
+        "kỳ báo cáo đúng; mỗi chỉ tiêu một dòng trong một báo cáo; số liệu không âm; ít nhất 95% "
+        "chỉ tiêu có Tổng số",
+    ),
+    gx_check(
+        "students",
+        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
+        "person_key là bí danh HMAC; mã học sinh không trống, không trùng; mã trường có trong "
+        "danh mục; ít nhất 95% hồ sơ có số định danh đúng dạng",
+    ),
+    gx_check(
+        "teachers",
+        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
+        "person_key là bí danh HMAC; mã cán bộ không trống, không trùng; mã trường có trong "
+        "danh mục; ít nhất 95% hồ sơ có số định danh đúng dạng",
+    ),
 ]
