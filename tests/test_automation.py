@@ -227,7 +227,7 @@ def test_a_partition_run_loads_only_its_period(deployment) -> None:
         e.event_specific_data.materialization for e in result.get_asset_materialization_events()
     ]
     assert mat.partition == "2024-2025_cuoi_nam"
-    assert mat.metadata["files_other_period"].value == 1
+    assert mat.metadata["số tệp để lần chạy của kỳ khác"].value == 1
     con = duckdb.connect(str(settings.warehouse_db), read_only=True)
     try:
         periods = con.sql("select distinct school_year, period from landing.emis_report").fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from pipelines.definitions import defs as load_defs
 
@@ -54,6 +55,7 @@ def test_dagster_yaml_gives_one_writer(tmp_path, monkeypatch) -> None:
         instance.dispose()
 
 
+@pytest.mark.e2e  # the whole job, in process
 def test_publish_shows_follow_up_and_bands_as_metadata(tmp_path, monkeypatch) -> None:
     """The UI's view of a run: the published asset carries the follow-up list and the bands."""
     import shutil
@@ -79,6 +81,6 @@ def test_publish_shows_follow_up_and_bands_as_metadata(tmp_path, monkeypatch) ->
         if e.asset_key == dg.AssetKey(["publish", "analytics_db"])
     ]
     metadata = event.materialization.metadata
-    assert metadata["follow_up_items"].value > 0
-    assert "Chưa nộp" in metadata["follow_up_list"].value  # the exports were not sent
-    assert "| năm_học |" in metadata["completeness_bands"].value
+    assert metadata["số việc cần đôn đốc"].value > 0
+    assert "Chưa nộp" in metadata["danh sách việc cần đôn đốc"].value  # the exports were not sent
+    assert "| năm_học |" in metadata["mức đầy đủ dữ liệu theo kỳ"].value
