@@ -43,7 +43,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     full_pipeline = dg.define_asset_job(
         FULL_PIPELINE,
         selection=dg.AssetSelection.all(),
-        description="Ingest, validate, transform and publish everything in raw/.",
+        description="Nạp, kiểm tra, biến đổi và xuất bản toàn bộ dữ liệu trong raw/.",
     )
     running = os.environ.get("CDS_AUTOMATION", "on") != "off"
     return dg.Definitions(

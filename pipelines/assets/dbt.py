@@ -246,9 +246,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     kinds={"dbt"},
     deps=[["publish", "analytics_db"]],
     description=(
-        "warehouse/docs/dbt/static_index.html: the dbt documentation of every model and column "
-        "(descriptions, tests, lineage), one file that opens offline (`dbt docs generate "
-        "--static`)."
+        "Tài liệu dbt: warehouse/docs/dbt/static_index.html, mô tả mọi bảng và cột (tên tiếng "
+        "Việt), các phép kiểm tra và dòng dữ liệu (lineage); một tệp mở được khi không có mạng "
+        "(`dbt docs generate --static`)."
     ),
 )
 def dbt_docs(
@@ -274,12 +274,12 @@ def dbt_docs(
         _keep_partial_parse(invocation)
         stamp.write_text(fingerprint)
     else:
-        context.log.info("dbt docs unchanged (same project and columns): not regenerated")
+        context.log.info("Tài liệu dbt không đổi (cùng dự án, cùng các cột): không tạo lại")
     return dg.MaterializeResult(
         metadata={
-            "regenerated": regenerated,
-            "path": dg.MetadataValue.path(str(page)),
-            "url": dg.MetadataValue.url(page.as_uri()),
-            "size_kb": round(page.stat().st_size / 1024, 1),
+            "đã tạo lại": regenerated,
+            "tệp": dg.MetadataValue.path(str(page)),
+            "mở trang": dg.MetadataValue.url(page.as_uri()),
+            "dung lượng (KB)": round(page.stat().st_size / 1024, 1),
         }
     )
