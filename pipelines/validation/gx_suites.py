@@ -38,11 +38,35 @@ class Failure:
 
 
 @dataclass
+class Tally:
+    """The counts behind a `mostly` expectation's verdict in one part of a table: GX's
+    success is `(counted - unexpected) / counted >= mostly` (counted: rows with a value,
+    or every row for the null checks), which only the whole table's counts can decide."""
+
+    expectation: str
+    column: str | None
+    severity: str
+    description_vi: str
+    mostly: float
+    counted: int
+    unexpected: int
+
+    @property
+    def key(self) -> tuple:
+        return (self.expectation, self.column, self.severity, self.description_vi)
+
+    @property
+    def success(self) -> bool:
+        return self.counted == 0 or (self.counted - self.unexpected) / self.counted >= self.mostly
+
+
+@dataclass
 class SuiteOutcome:
     suite: str
     element_count: int
     evaluated: int
     failures: list[Failure] = field(default_factory=list)
+    tallies: list[Tally] = field(default_factory=list)  # one per `mostly` expectation
 
     @property
     def success(self) -> bool:
@@ -55,9 +79,24 @@ class SuiteOutcome:
         return "warning" if self.failures else None
 
 
+def _merge_tallies(outcomes: list[SuiteOutcome]) -> dict[tuple, Tally]:
+    tallies: dict[tuple, Tally] = {}
+    for outcome in outcomes:
+        for t in outcome.tallies:
+            if t.key in tallies:
+                tallies[t.key].counted += t.counted
+                tallies[t.key].unexpected += t.unexpected
+            else:
+                tallies[t.key] = Tally(**asdict(t))
+    return tallies
+
+
 def merge_outcomes(outcomes: list[SuiteOutcome]) -> SuiteOutcome:
     """One outcome for a table validated in parts (earlier loads, then each new chunk).
-    Exact for these suites: their uniqueness rules are per load (`_load_seq` in the key)."""
+    Exact for these suites: their uniqueness rules are per load (`_load_seq` in the key),
+    counts add up, and a `mostly` expectation is judged once, on the summed counts of every
+    part (a part may fail where the whole passes, and the other way round: issue 21)."""
+    tallies = _merge_tallies(outcomes)
     merged: dict[tuple, Failure] = {}
     for outcome in outcomes:
         for f in outcome.failures:
@@ -71,11 +110,18 @@ def merge_outcomes(outcomes: list[SuiteOutcome]) -> SuiteOutcome:
             m.examples = (m.examples + f.examples)[:10]
             m.rows = (m.rows + f.rows)[:20]
             m.places = (m.places + f.places)[:20]
+    for key, tally in tallies.items():
+        if tally.success:
+            merged.pop(key, None)
+            continue
+        failure = merged.setdefault(key, Failure(*key, unexpected_count=None, examples=[], rows=[]))
+        failure.unexpected_count = tally.unexpected  # over the whole table, passing parts too
     return SuiteOutcome(
         suite=outcomes[0].suite,
         element_count=sum(o.element_count for o in outcomes),
         evaluated=max(o.evaluated for o in outcomes),
         failures=list(merged.values()),
+        tallies=list(tallies.values()),
     )
 
 
@@ -90,6 +136,7 @@ def outcome_from_json(text: str) -> SuiteOutcome:
         element_count=data["element_count"],
         evaluated=data["evaluated"],
         failures=[Failure(**f) for f in data["failures"]],
+        tallies=[Tally(**t) for t in data.get("tallies", [])],
     )
 
 
@@ -681,12 +728,26 @@ def run_suite(
         )
         [result] = run.run_results.values()
     failures: list[Failure] = []
+    tallies: list[Tally] = []
     for r in result.results:
-        if r.success:
-            continue
         cfg = r.expectation_config
         meta = cfg.meta or {}
         res = r.result or {}
+        mostly = cfg.kwargs.get("mostly")
+        if mostly is not None and res.get("unexpected_count") is not None:
+            tallies.append(
+                Tally(
+                    expectation=cfg.type,
+                    column=cfg.kwargs.get("column"),
+                    severity=meta.get("severity", "error"),
+                    description_vi=meta.get("description_vi", cfg.type),
+                    mostly=float(mostly),
+                    counted=int(res.get("element_count", 0)) - int(res.get("missing_count") or 0),
+                    unexpected=int(res["unexpected_count"]),
+                )
+            )
+        if r.success:
+            continue
         idx = res.get("unexpected_index_list") or []
         rows: list[int] = []
         places: list[str] = []
@@ -714,7 +775,11 @@ def run_suite(
             )
         )
     return SuiteOutcome(
-        suite=name, element_count=len(df), evaluated=len(result.results), failures=failures
+        suite=name,
+        element_count=len(df),
+        evaluated=len(result.results),
+        failures=failures,
+        tallies=tallies,
     )
 
 

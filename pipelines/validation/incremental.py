@@ -69,8 +69,14 @@ def chunk_ranges(counts: list[tuple[int, int]], limit: int) -> list[tuple[int, i
     return ranges
 
 
+# Bumped when a stored outcome's shape changes: older outcomes are validated again whole
+# (2: `mostly` tallies, so that thresholds are judged on the whole table).
+OUTCOME_VERSION = 2
+
+
 def parameters_sha256(parameters: dict) -> str:
-    return hashlib.sha256(json.dumps(parameters, sort_keys=True, default=str).encode()).hexdigest()
+    keyed = {"__outcome_version": OUTCOME_VERSION, **parameters}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def validate_table(
