@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,10 @@ import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, cds_run
-from tests.conftest import query, query_dicts
+from tests.conftest import SAMPLE_ENV, copy_sample_run, query, query_dicts
+
+# the first run over the sample is shared with the modules of the same group
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample_run")]
 
 INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers"}
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
@@ -21,27 +23,23 @@ MARTS = set(PUBLISHED_MARTS)
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def sample(sample_run: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The first run is the shared one (tests/conftest.py), copied here; then a second run."""
     root = tmp_path_factory.mktemp("sample")
-    raw = root / "raw"
-    shutil.copytree(PROJECT_ROOT / "raw", raw)
-    first = cds_run(raw, root / "warehouse")
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    raw, warehouse = copy_sample_run(sample_run, root)
     snapshot = {
-        t: sorted(
-            query(root / "warehouse" / "analytics.duckdb", f"select * from marts.{t}"), key=repr
-        )
+        t: sorted(query(warehouse / "analytics.duckdb", f"select * from marts.{t}"), key=repr)
         for t in MARTS
     }
-    second = cds_run(raw, root / "warehouse")
+    second = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
     assert second.returncode == 0, second.stderr[-3000:]
     return {
         "root": root,
-        "analytics": root / "warehouse" / "analytics.duckdb",
-        "warehouse": root / "warehouse" / "warehouse.duckdb",
+        "analytics": warehouse / "analytics.duckdb",
+        "warehouse": warehouse / "warehouse.duckdb",
         "manifest": json.loads((raw / "manifest.json").read_text(encoding="utf-8")),
         "first_snapshot": snapshot,
-        "stdout": first.stdout,
+        "stdout": sample_run["stdout"],
     }
 
 
@@ -219,7 +217,7 @@ def test_dbt_unit_tests_of_the_formulas(sample: dict) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=2" in result.stdout and "ERROR=0" in result.stdout
+    assert "PASS=4" in result.stdout and "ERROR=0" in result.stdout
 
 
 def test_analytics_speaks_vietnamese(sample: dict) -> None:
@@ -389,7 +387,7 @@ def test_a_reader_holds_analytics_open_while_cds_run_publishes(sample: dict) -> 
         (resubmitted.parent / "31305005_emis_report_nop_lai.csv").write_bytes(
             resubmitted.read_bytes() + b"\n"
         )
-        run = cds_run(raw, analytics.parent)
+        run = cds_run(raw, analytics.parent, extra_env=SAMPLE_ENV)
         assert run.returncode == 0, run.stderr[-3000:]
         reader.stdin.write("\n")
         reader.stdin.flush()

@@ -100,6 +100,12 @@ def ensure_landing_table(
     cols = {**schema, **LINEAGE_SCHEMA}
     ddl = ", ".join(f'"{name}" {_DUCK_TYPES[dtype]}' for name, dtype in cols.items())
     con.execute(f"create table if not exists landing.{source} ({ddl})")
+    # A warehouse built by an earlier version lacks the columns a source has gained since
+    # (the registry's effective_on, …): they are added, null for the rows already landed.
+    for name, dtype in cols.items():
+        con.execute(
+            f'alter table landing.{source} add column if not exists "{name}" {_DUCK_TYPES[dtype]}'
+        )
 
 
 def accepted_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
