@@ -1,9 +1,94 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.builders import PROJECT_ROOT, cds_run
+
+# Modules of other owners that start the whole pipeline and carry no `pytestmark` of their own:
+# marked e2e here (tests/test_markers.py checks that every such test is marked).
+E2E_MODULES = {"test_bad_input_corpus.py"}
+
+# Modules that share the session fixture `sample_run` (one pipeline run over the sample):
+# `--dist loadfile` sends them to one worker as one unit, so the run is made once.
+SAMPLE_RUN_MODULES = {
+    "test_crash_and_concurrency.py",
+    "test_personal_data.py",
+    "test_sample_district.py",
+}
+
+# Rough wall time of each unit of work (seconds on 2 busy cores, from `--durations`), module
+# fixtures included. `--dist loadfile` hands the heaviest out first, so the two workers end
+# together; a module not listed keeps xdist's order (most tests first) after these.
+UNIT_SECONDS = {
+    "sample_run": 1500,  # SAMPLE_RUN_MODULES
+    "test_ui_browser.py": 540,
+    "test_clean_district.py": 460,
+    "test_coverage_hand_count.py": 255,
+    "test_consistency_rules.py": 240,
+    "test_bad_input_corpus.py": 240,
+    "test_scoring_end_to_end.py": 220,
+    "test_definitions.py": 200,
+    "test_generator.py": 140,
+    "test_parallel_ingest.py": 120,
+    "test_automation.py": 105,
+    "test_dbt_manifest.py": 40,
+}
+
+
+def _unit(module: str) -> str:
+    return "sample_run" if module in SAMPLE_RUN_MODULES else module
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, with SAMPLE_RUN_MODULES as one unit and the heaviest units first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SampleRunFirst(LoadFileScheduling):
+        ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return "sample_run" if Path(scope).name in SAMPLE_RUN_MODULES else scope
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the queue is complete by the first assignment
+                units = sorted(
+                    self.workqueue.items(),
+                    key=lambda unit: -UNIT_SECONDS.get(_unit(Path(unit[0]).name), 0),
+                )
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self.ordered = True
+            super()._assign_work_unit(node)
+
+    return SampleRunFirst(config, log)
+
+
+_DESELECTED = pytest.StashKey[list[pytest.Item]]()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash.setdefault(_DESELECTED, []).extend(items)
+
+
+@pytest.fixture(scope="session")
+def collected_items(request: pytest.FixtureRequest) -> list[pytest.Item]:
+    """Every test this session collected, the ones `-m`/`-k` deselected included."""
+    return [*request.session.items, *request.config.stash.get(_DESELECTED, [])]
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -27,3 +112,36 @@ def query_dicts(db: Path, sql: str, params: list | None = None) -> list[dict]:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+# The pseudonymisation secret of every run over the shared sample run's warehouse: one
+# warehouse, one key (tests/test_personal_data.py looks for it in what the run wrote).
+SAMPLE_SECRET = "test-secret-for-personal-data"
+SAMPLE_ENV = {"CDS_PSEUDONYM_KEY": SAMPLE_SECRET}
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """`cds run` over a copy of the bundled sample (raw/) into an empty warehouse, once per
+    worker (the modules that use it are SAMPLE_RUN_MODULES: one worker). Read it, never
+    write to it: a test that runs the pipeline again works on `copy_sample_run`."""
+    root = tmp_path_factory.mktemp("sample_run")
+    raw = root / "raw"
+    shutil.copytree(PROJECT_ROOT / "raw", raw)
+    result = cds_run(raw, root / "warehouse", extra_env=SAMPLE_ENV)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return {
+        "root": root,
+        "raw": raw,
+        "warehouse": root / "warehouse",
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+    }
+
+
+def copy_sample_run(run: dict, root: Path) -> tuple[Path, Path]:
+    """The sample run's raw/ and warehouse, copied under `root`: (raw, warehouse)."""
+    raw, warehouse = root / "raw", root / "warehouse"
+    shutil.copytree(run["raw"], raw)
+    shutil.copytree(run["warehouse"], warehouse)
+    return raw, warehouse

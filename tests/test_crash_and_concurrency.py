@@ -17,7 +17,10 @@ import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, cds_run
-from tests.conftest import query
+from tests.conftest import SAMPLE_ENV, copy_sample_run, query
+
+# one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
+pytestmark = pytest.mark.e2e
 
 RESUBMITTED = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
 
@@ -34,7 +37,9 @@ def _resubmit(raw: Path) -> None:
     )
 
 
-def _start(raw: Path, warehouse: Path) -> subprocess.Popen[str]:
+def _start(
+    raw: Path, warehouse: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw),
            "--warehouse", str(warehouse)]  # fmt: skip
     return subprocess.Popen(
@@ -43,7 +48,7 @@ def _start(raw: Path, warehouse: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})},
         start_new_session=True,  # its own process group: dbt dies with it
     )
 
@@ -93,23 +98,21 @@ def test_killed_mid_ingest_then_rerun_equals_uninterrupted(raw_and_reference: di
 
 
 def test_killed_mid_dbt_keeps_analytics_whole_then_rerun_equals_uninterrupted(
-    raw_and_reference: dict,
+    raw_and_reference: dict, sample_run: dict
 ) -> None:
-    root = raw_and_reference["root"]
-    raw, warehouse = root / "raw_dbt", root / "killed_dbt"
-    shutil.copytree(raw_and_reference["raw"], raw)
-    first = cds_run(raw, warehouse)
-    assert first.returncode == 0, first.stderr[-3000:]
+    # the first, complete run over the sample is the shared one (tests/conftest.py), copied:
+    # its runs use its pseudonymisation key
+    raw, warehouse = copy_sample_run(sample_run, raw_and_reference["root"] / "killed_dbt")
     published = _marts(warehouse)
 
     _resubmit(raw)
-    proc = _start(raw, warehouse)
+    proc = _start(raw, warehouse, extra_env=SAMPLE_ENV)
     log = _kill_after(proc, "Running dbt command: `", 2.0)
     assert "dbt_models" in log and "Đã xuất bản" not in log
     assert _marts(warehouse) == published  # the old analytics.duckdb, whole and readable
     assert query(warehouse / "warehouse.duckdb", "select count(*) from audit.ingest_files")
 
-    again = cds_run(raw, warehouse)
+    again = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _marts(warehouse) == raw_and_reference["reference"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,9 +16,11 @@ import pytest
 from pipelines.ingest.pseudonym import Pseudonymizer, load_pseudonymizer
 from pipelines.ingest.sources.specs import STUDENTS, TEACHERS
 from pipelines.ingest.workbook import FileRejected, read_table
-from tests.builders import PROJECT_ROOT, cds_run
+from tests.builders import PROJECT_ROOT
+from tests.conftest import SAMPLE_SECRET as SECRET
 
-SECRET = "test-secret-for-personal-data"
+# one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
+pytestmark = pytest.mark.e2e
 
 
 def _personal_values(raw: Path) -> tuple[set[str], set[str]]:
@@ -38,13 +39,15 @@ def _personal_values(raw: Path) -> tuple[set[str], set[str]]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("pii")
-    shutil.copytree(PROJECT_ROOT / "raw", root / "raw")
-    result = cds_run(root / "raw", root / "warehouse", extra_env={"CDS_PSEUDONYM_KEY": SECRET})
-    assert result.returncode == 0, result.stderr[-3000:]
-    names, ids = _personal_values(root / "raw")
-    return {"root": root, "names": names, "ids": ids, "log": result.stdout + result.stderr}
+def run(sample_run: dict) -> dict:
+    """The sample district's run (tests/conftest.py), made with SECRET."""
+    names, ids = _personal_values(sample_run["raw"])
+    return {
+        "root": sample_run["root"],
+        "names": names,
+        "ids": ids,
+        "log": sample_run["stdout"] + sample_run["stderr"],
+    }
 
 
 def _all_text(db: Path) -> list[str]:

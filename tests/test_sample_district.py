@@ -14,8 +14,8 @@ from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, cds_run
 from tests.conftest import SAMPLE_ENV, copy_sample_run, query, query_dicts
 
-# the first run over the sample is shared with the modules of the same group
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("sample_run")]
+# one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
+pytestmark = pytest.mark.e2e
 
 INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers"}
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
