@@ -5,7 +5,11 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install browser run test lint ui sample screenshots bench audit clean
+.PHONY: install browser run test test-fast lint ui sample screenshots bench audit clean
+
+# Two workers, each module on one worker with its fixtures; tests/conftest.py hands the
+# heaviest modules out first and keeps the modules sharing one pipeline run together.
+PYTEST := $(UV) run --locked pytest -n 2 --dist loadfile
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -23,7 +27,13 @@ run: install
 
 test: install browser
 	$(UV) run --locked ruff check .
-	$(UV) run --locked pytest -n 2 --dist loadfile
+	$(PYTEST)
+
+# The edit-test loop: everything but the tests that start the whole pipeline, the UI or a
+# browser (marked e2e); under 2 minutes.
+test-fast: install
+	$(UV) run --locked ruff check .
+	$(PYTEST) -m "not e2e"
 
 lint: install
 	$(UV) run --locked ruff check . && $(UV) run --locked ruff format --check .

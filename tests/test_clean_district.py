@@ -11,6 +11,9 @@ from pipelines.generate import generate
 from tests.builders import cds_run
 from tests.conftest import query, query_dicts
 
+# starts the whole pipeline (cds run): left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> dict:

@@ -16,6 +16,9 @@ from pipelines.generate.writers import Layout, write_table
 from tests.builders import cds_run, write_registry
 from tests.conftest import query_dicts
 
+# starts the whole pipeline (cds run): left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 SCHOOLS = ["31000001", "31000002", "31000003", "31000004", "31000005", "31000006", "31000007"]
 
 

@@ -12,6 +12,9 @@ from pipelines.generate.writers import Layout, write_table
 from tests.builders import cds_run, write_registry
 from tests.conftest import query_dicts
 
+# starts the whole pipeline (cds run): left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 STUDENT_COLUMNS = COLUMNS["students"]
 STAFF_COLUMNS = [
     "Mã cán bộ",

@@ -12,6 +12,9 @@ import pytest
 
 from tests.builders import PROJECT_ROOT, write_registry
 
+# starts `cds run` in a subprocess: left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 BROKEN = {
     "cds_index.yaml": "index_id: x\ngroups: [}\n",
     "code_lists.csv": "list,label\nschool_level,MN\n",

@@ -18,6 +18,9 @@ import pytest
 from tests.builders import cds_run, write_assessment, write_registry
 from tests.conftest import query, query_dicts
 
+# starts the whole pipeline (cds run): left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 FIXTURES = Path(__file__).parent / "fixtures"
 YEAR = "2024-2025"
 EV = "https://minhchung.example/1"

@@ -27,6 +27,9 @@ import pytest
 from tests.builders import cds_run, write_emis_report, write_registry_file
 from tests.conftest import query, query_dicts
 
+# starts the whole pipeline (cds run): left out of `make test-fast`
+pytestmark = pytest.mark.e2e
+
 SCHOOL = "31000002"
 PLAIN = f"emis_report/{SCHOOL}_dau_nam.xlsx"
 BO_SUNG = f"emis_report/{SCHOOL}_dau_nam_bo_sung.xlsx"
