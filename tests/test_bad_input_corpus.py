@@ -188,3 +188,21 @@ def test_no_name_or_id_from_a_people_export_in_any_message(corpus: dict) -> None
     for (text,) in texts:
         assert "Bí Mật" not in text
         assert "031216000087" not in text
+
+
+def test_a_rejected_file_is_traced_to_its_school(corpus: dict) -> None:
+    """Issues 15 and 19: a file refused for a missing column names its school, from its
+    header block, and the follow-up list asks that school to send it again."""
+    db = corpus["db"]
+    [(school, year)] = query(
+        db,
+        "select school_code, school_year from audit.ingest_files where source_file = ?",
+        ["cds_assessment/thieu_cot.xlsx"],
+    )
+    assert (school, year) == ("31000001", "2024-2025")
+    asked = query(
+        db,
+        "select count(*) from marts.follow_up_list where school_code = ? and source_file = ?",
+        [school, "cds_assessment/thieu_cot.xlsx"],
+    )[0][0]
+    assert asked == 1

@@ -15,6 +15,7 @@ class FileRejected(Exception):
         row: int | None = None,
         field: str | None = None,
         value: str | None = None,
+        header: dict[str, str | None] | None = None,
     ) -> None:
         super().__init__(message_vi)
         self.rule_id = rule_id
@@ -23,3 +24,4 @@ class FileRejected(Exception):
         self.row = row
         self.field = field
         self.value = value
+        self.header = header  # the header block, where it was read before the refusal

@@ -26,6 +26,7 @@ from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
 from pipelines.ingest.sources.base import file_issue
+from pipelines.ingest.trace import trace_school
 from pipelines.ingest.workbook import FileRejected, read_table
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
@@ -234,22 +235,29 @@ def evaluate_file(
             value=os.readlink(path)[:200],
         )
         return _rejected(base, empty_meta, rej, rows_read=0)
+    by_name = trace_school(rel, None, ctx)  # a file refused unread: its name and folders
     try:
         read = read_table(path, source.spec, ctx.codes.markers())
-    except FileRejected as rej:
-        return _rejected(base, empty_meta, rej, rows_read=0)
+    except FileRejected as rej:  # its header block, where it was read, else its name
+        traced = trace_school(rel, rej.header, ctx) if rej.header else by_name
+        return _rejected(base, traced, rej, rows_read=0)
     except OSError as exc:  # permissions, a file locked or removed while being read
         rej = FileRejected(
             "file_unreadable", f"Không đọc được tệp: {exc.strerror or type(exc).__name__}"
         )
-        return _rejected(base, empty_meta, rej, rows_read=0)
+        return _rejected(base, by_name, rej, rows_read=0)
     rows_read = read.data.height
     try:
         shaped = source.shape(read, ctx)
     except FileRejected as rej:
         rej.sheet = rej.sheet or read.sheet
         return _rejected(
-            base, empty_meta, rej, rows_read=rows_read, sheet=read.sheet, header_row=read.header_row
+            base,
+            trace_school(rel, read.header, ctx),
+            rej,
+            rows_read=rows_read,
+            sheet=read.sheet,
+            header_row=read.header_row,
         )
     keys = ["_row", *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns]]
     issues = [shaped.issues, *_reader_notes(read.notes)]
@@ -469,5 +477,7 @@ def current_registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ensure_landing_table(con, "schools", LANDING_SCHEMA)
     return con.sql(
         "select school_code, level, is_active from landing.schools "
-        "qualify row_number() over (partition by school_code order by _load_seq desc, _row) = 1"
+        # the newest registry by effective date, then by the files alone (as dbt orders them)
+        "qualify row_number() over (partition by school_code order by effective_on desc "
+        "nulls last, _source_file desc, _file_sha256 desc, _row) = 1"
     ).pl()

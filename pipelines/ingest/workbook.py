@@ -347,7 +347,7 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
     kind, grids = read_grids(path)
     if not grids or all(g.frame.height == 0 for g in grids):
         raise FileRejected("file_empty", "Tệp không có dữ liệu")
-    best_miss: tuple[str | None, int, list[str], str] | None = None
+    best_miss: tuple[str | None, int, list[str], str, dict] | None = None
     found: list[tuple[Grid, tuple[int, dict[int, str], int, int]]] = []
     for g in grids:
         if g.frame.height == 0:
@@ -359,12 +359,14 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
             missing = [c.headers[0] for c in spec.required if not (c.folded & folded_present)]
             if best_miss is None or len(missing) < len(best_miss[2]):
                 hint = _closest_row_hint(g.frame, idx)
-                best_miss = (g.sheet, idx + 1 if idx >= 0 else 1, missing, hint)
+                above = list(g.frame.head(max(idx, 0) or HEADER_SEARCH_ROWS).iter_rows())
+                header = _parse_header_block(above, spec)
+                best_miss = (g.sheet, idx + 1 if idx >= 0 else 1, missing, hint, header)
             continue
         found.append((g, located))
     if not found:
         assert best_miss is not None
-        sheet, row, missing, hint = best_miss
+        sheet, row, missing, hint, header = best_miss
         raise FileRejected(
             "missing_required_column",
             "Không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; thiếu cột: "
@@ -373,6 +375,7 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
             sheet=sheet,
             row=row,
             field=", ".join(missing),
+            header=header,
         )
     visible = [f for f in found if f[0].visible]
     chosen_grid, (idx, headers, _, span) = (visible or found)[0]
