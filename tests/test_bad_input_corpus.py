@@ -146,13 +146,17 @@ def test_problems_reach_the_data_officer(corpus: dict) -> None:
     assert all(m for _, _, m in published)
 
 
-def test_formula_error_cells_are_flagged_by_validation(corpus: dict) -> None:
-    """Error cells read as blank; the GX suite's stored outcome names the file and rows."""
-    [outcome] = query(
-        corpus["db"], "select outcome from audit.validations where suite = 'landing_emis_report'"
-    )[0]
-    assert "emis_report/cong_thuc.xlsx dòng 8" in outcome
-    assert "emis_report/cong_thuc.xlsx dòng 9" in outcome
+def test_formula_error_cells_are_named_not_silently_blank(corpus: dict) -> None:
+    """Error cells read as blank (calamine); the reader names each, with its column and row,
+    and the value lands as null, not as a number. Before, only a table-wide GX threshold
+    could notice, and a bigger table hid them (this test failed once the corpus grew)."""
+    [(message,)] = query(
+        corpus["db"],
+        "select message_vi from audit.ingest_issues where source_file = ? and rule_id = ?",
+        ["emis_report/cong_thuc.xlsx", "formula_error_cells"],
+    )
+    assert message.startswith("2 ô có lỗi công thức")
+    assert "C8 (cột 'Tổng số', dòng 8); C9 (cột 'Tổng số', dòng 9)" in message
 
 
 def test_input_is_written_as_text_in_every_report(corpus: dict) -> None:

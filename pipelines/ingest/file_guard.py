@@ -59,6 +59,7 @@ MAX_SHARED_STRINGS = 2_000_000  # <si> entries: calamine holds them all while re
 MAX_TEXT_BYTES = 100 * 1024 * 1024  # shared strings + the text of every cell, all sheets
 MAX_ITEM_BYTES = 16 * 1024 * 1024  # one tag, text run, cell or shared string
 MAX_NAMES = 200_000  # defined names, relationships, number formats: calamine keeps each
+MAX_ERROR_CELLS = 200  # formula-error cells remembered per sheet, to name in a warning
 
 _CHUNK = 1 << 20
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -158,6 +159,9 @@ class SheetExtent:
     cells: int = 0  # cells with a value (calamine keeps each, even at one position)
     text: int = 0  # bytes of text of cells not in the shared-string table (upper bound)
     shared: array = field(default_factory=lambda: array("I"))  # shared-string indices used
+    # cells holding a formula error (`t="e"`: #VALUE!, #DIV/0!…), which calamine reads as
+    # blank: (row, column), 0-based, the first MAX_ERROR_CELLS of them
+    errors: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -450,6 +454,8 @@ def _scan_part(part: str, chunks: Iterator[bytes], wb: _Workbook) -> None:
             col_index = cell_col + 1
             if valued:  # calamine keeps the cell, and its range reaches it
                 n_cells += 1
+                if cell_type == "e" and len(sheet.errors) < MAX_ERROR_CELLS:  # type: ignore[union-attr]
+                    sheet.errors.append((cell_row, cell_col))  # type: ignore[union-attr]
                 if cell_type == "s":
                     add_shared(cell_shared)
                 n_text += cell_text
@@ -615,7 +621,7 @@ def _entry_parts(wb: _Workbook, members: dict[str, str]) -> list[tuple[str, set[
     return out
 
 
-def check_xlsx(path: Path) -> None:
+def check_xlsx(path: Path) -> dict[str, list[tuple[int, int]]]:
     """Refuse a workbook that would take more memory to read than any school file needs, or
     that this check cannot read the way the reader would."""
     try:
@@ -685,6 +691,8 @@ def check_xlsx(path: Path) -> None:
                 sheet=wb.sheet_names.get(member),
                 value=member[:200],
             )
+    # what the reader cannot see: cells holding a formula error, by sheet name
+    return {wb.sheet(part): ext.errors for part, ext in wb.sheets.items() if ext.errors}
 
 
 def _check_workbook(wb: _Workbook, members: dict[str, str]) -> None:

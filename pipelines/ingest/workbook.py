@@ -88,6 +88,7 @@ class Grid:
     sheet: str | None
     frame: pl.DataFrame
     visible: bool = True
+    errors: tuple[tuple[int, int], ...] = ()  # formula-error cells (0-based), read as blank
 
 
 def _cell_text(value: object) -> str | None:
@@ -98,14 +99,14 @@ def _cell_text(value: object) -> str | None:
 
 
 def _excel_reader(path: Path, kind: str):
+    """(fastexcel's reader, formula-error cells by sheet name: calamine reads them blank)."""
     import fastexcel
 
     try:
-        if kind == "xlsx":
-            file_guard.check_xlsx(path)
+        errors = file_guard.check_xlsx(path) if kind == "xlsx" else {}
         # By content, not by name: an .xlsx renamed .xls is still read as what it is.
         source = path.read_bytes() if kind != path.suffix.lower().lstrip(".") else str(path)
-        return fastexcel.read_excel(source)
+        return fastexcel.read_excel(source), errors
     except FileRejected:
         raise
     except Exception as exc:  # calamine reports corrupt zips, HTML, encrypted files alike
@@ -124,7 +125,7 @@ def _excel_reader(path: Path, kind: str):
 
 
 def _grid_from_excel(path: Path, kind: str) -> list[Grid]:
-    reader = _excel_reader(path, kind)
+    reader, errors = _excel_reader(path, kind)
     grids: list[Grid] = []
     for name in reader.sheet_names:
         try:
@@ -147,7 +148,7 @@ def _grid_from_excel(path: Path, kind: str) -> list[Grid]:
             raise FileRejected(
                 "file_unreadable", f"Không đọc được trang tính '{name}': {exc}", sheet=name
             ) from exc
-        grids.append(Grid(name, grid, visible))
+        grids.append(Grid(name, grid, visible, tuple(errors.get(name, ()))))
     return grids
 
 
@@ -471,6 +472,27 @@ def _table_rows(
     return kept.drop("__end", "__total", "__header"), notes
 
 
+def _error_cells_note(
+    grid: Grid, idx: int, chosen: dict[str, int], headers: dict[int, str]
+) -> list[tuple[str, str | None, str, str | None]]:
+    """A warning naming the table's cells that hold a formula error (`#VALUE!`, `#DIV/0!`…):
+    the reader sees them blank, so the figure would be missing without a word."""
+    columns = {i: headers[i] for i in chosen.values()}
+    cells = [
+        f"{file_guard.column_letters(c + 1)}{r + 1} (cột '{columns[c]}', dòng {r + 1})"
+        for r, c in sorted(grid.errors)
+        if r > idx and c in columns
+    ]
+    if not cells:
+        return []
+    shown = "; ".join(cells[:10]) + (f" … và {len(cells) - 10} ô khác" if len(cells) > 10 else "")
+    return [
+        ("formula_error_cells", None,
+         f"{len(cells)} ô có lỗi công thức (#VALUE!, #DIV/0!, #REF!…) được đọc là trống: "
+         f"{shown} — sửa công thức hoặc nhập số rồi nộp lại", shown)
+    ]  # fmt: skip
+
+
 def _extract(
     grid: Grid,
     idx: int,
@@ -503,6 +525,7 @@ def _extract(
     value_cols = sorted(chosen, key=chosen.__getitem__)
     if value_cols:
         data = data.filter(pl.any_horizontal(pl.col(value_cols).is_not_null()))
+    notes_errors = _error_cells_note(grid, idx, chosen, headers)
     header_folded = {k: fold(headers[i]) for k, i in chosen.items()}
     data, notes = _table_rows(
         data,
@@ -519,5 +542,5 @@ def _extract(
         extra_columns=extra,
         duplicate_columns=duplicates,
         missing_columns=[c.key for c in spec.columns if c.key not in chosen],
-        notes=notes,
+        notes=notes + notes_errors,
     )
