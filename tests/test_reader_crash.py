@@ -58,7 +58,7 @@ def no_guard(tmp_path: Path) -> dict[str, str]:
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(
         "import pipelines.ingest.file_guard as guard\n"
-        "guard.check_xlsx = lambda path: None  # test only: far cells reach calamine\n"
+        "guard.check_xlsx = lambda path: {}  # test only: far cells reach calamine\n"
     )
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH")) if p)
     return {**os.environ, "PYTHONPATH": path}
