@@ -71,7 +71,8 @@ def check_files(
             all_ok = False
         if out.issues is not None:
             for issue in out.issues.sort("_row", nulls_last=False).iter_rows(named=True):
-                where = [f"trang '{out.sheet}'"] if out.sheet else []
+                sheet = issue.get("_sheet") or out.sheet
+                where = [f"trang '{sheet}'"] if sheet else []
                 if issue["_row"] is not None:
                     where.append(f"dòng {issue['_row']}")
                 if issue["field"]:

@@ -583,12 +583,22 @@ CASES: list[Case] = [
     Case("a school with hostile characters in its name sends its assessment",
          "cds_assessment/ten_doc_hai.xlsx", lambda p: cds(p, school="31000006"), "accepted",
          rows_read=1),
-    Case("one sheet per class: the others are named", "students/moi_lop_mot_trang.xlsx",
+    Case("one sheet per class: read as one list", "students/moi_lop_mot_trang.xlsx",
          emis_grid([], sheets=[
              ("Lớp 3A", student_rows([student_row(30)], "07/10/2024"), False),
              ("Lớp 3B", student_rows([student_row(31)], "07/10/2024"), False)]),
-         "warning", "other_sheets_not_read", "'Lớp 3B' cũng có bảng cùng dạng nhưng KHÔNG",
-         rows_read=1),
+         "warning", "sheets_combined", "đọc gộp thành một bảng: 'Lớp 3A', 'Lớp 3B'",
+         rows_read=2,
+         landed=_landed("select string_agg(_sheet || ':' || _row, ',' order by _sheet) "
+                        "from landing.students where _source_file = ?", "Lớp 3A:7,Lớp 3B:7")),
+    Case("one sheet per class: a bad row is named with its own sheet", "students/lop_loi.xlsx",
+         emis_grid([], sheets=[
+             ("Lớp 4A", student_rows([student_row(32), student_row(33)], "08/10/2024"), False),
+             ("Lớp 4B", student_rows([student_row(34, **{"Mã học sinh": ""})], "08/10/2024"),
+              False)]),
+         "quarantined", "required_missing", "Thiếu mã học sinh", rows_read=3,
+         landed=_landed("select string_agg(sheet || ':' || \"row\", ',') from audit.quarantined_rows "
+                        "where source_file = ?", "Lớp 4B:7")),
     # footers and repeated headers
     Case("total line, signature block and signer's name under a pupil list",
          "students/chu_ky.xlsx",

@@ -308,7 +308,7 @@ def _landing_rows(
     lineage = [
         pl.lit(o.source_file).alias("_source_file"),
         pl.lit(o.file_sha256).alias("_file_sha256"),
-        pl.lit(o.sheet).alias("_sheet"),
+        _sheet_of(o, "_sheet"),
         pl.lit(loaded_at, pl.Datetime("us")).alias("_loaded_at"),
         pl.lit(seq, pl.Int64).alias("_load_seq"),
     ]
@@ -317,14 +317,18 @@ def _landing_rows(
     )
 
 
+def _sheet_of(o: FileOutcome, name: str) -> pl.Expr:
+    """Each row's own sheet where the table spans several, else the file's sheet."""
+    return pl.coalesce(pl.col("_sheet"), pl.lit(o.sheet, pl.String)).alias(name)
+
+
 def _file_columns(o: FileOutcome, seq: int) -> list[pl.Expr]:
-    """The columns that tie an audit row to its file and load."""
+    """The columns that tie an audit row to its file and load (its sheet: `_sheet_of`)."""
     return [
         pl.lit(seq, pl.Int64).alias("load_seq"),
         pl.lit(o.source).alias("source"),
         pl.lit(o.source_file).alias("source_file"),
         pl.lit(o.file_sha256).alias("file_sha256"),
-        pl.lit(o.sheet, pl.String).alias("sheet"),
     ]
 
 
@@ -343,6 +347,7 @@ def _issue_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFrame |
     )
     return o.issues.select(
         *_file_columns(o, seq),
+        _sheet_of(o, "sheet"),
         pl.col("_row").alias("row"),
         "field",
         "rule_id",
@@ -363,11 +368,14 @@ def _quarantine_rows(o: FileOutcome, seq: int, loaded_at: datetime) -> pl.DataFr
     q = o.quarantined
     if "_reasons" not in q.columns:
         errors = o.issues.filter(pl.col("severity") == "error")  # type: ignore[union-attr]
-        reasons = errors.group_by("_row").agg(pl.col("rule_id").unique().sort().alias("_reasons"))
-        q = q.join(reasons, on="_row", how="left")
-    raw_cols = [c for c in q.columns if c not in ("_row", "_reasons")]
+        reasons = errors.group_by("_sheet", "_row").agg(
+            pl.col("rule_id").unique().sort().alias("_reasons")
+        )
+        q = q.join(reasons, on=["_sheet", "_row"], how="left", nulls_equal=True)
+    raw_cols = [c for c in q.columns if c not in ("_row", "_sheet", "_reasons")]
     return q.select(
         *_file_columns(o, seq),
+        _sheet_of(o, "sheet"),
         pl.col("_row").alias("row"),
         pl.col("_reasons").alias("reasons"),
         pl.struct(raw_cols).struct.json_encode().alias("raw_values"),

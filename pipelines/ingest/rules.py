@@ -18,6 +18,7 @@ ISSUE_SCHEMA = {
     "severity": pl.String,
     "message_vi": pl.String,
     "value": pl.String,
+    "_sheet": pl.String,  # the sheet of `_row`, where a table spans several sheets
 }
 
 
@@ -62,6 +63,9 @@ def apply_row_rules(
         issue_frames.append(
             failing.select(
                 pl.col("_row"),
+                (pl.col("_sheet") if "_sheet" in df.columns else pl.lit(None, pl.String)).alias(
+                    "_sheet"
+                ),
                 pl.lit(field_labels.get(r.field, r.field)).alias("field"),
                 pl.lit(r.rule_id).alias("rule_id"),
                 pl.lit(r.severity).alias("severity"),
@@ -73,7 +77,7 @@ def apply_row_rules(
     is_bad = pl.any_horizontal(error_cols) if error_cols else pl.lit(False)
     drop = [f"__fail{n}" for n in range(len(rules))]
     issues = (
-        pl.concat(issue_frames).sort("_row", "rule_id")
+        pl.concat(issue_frames).sort("_sheet", "_row", "rule_id").select(list(ISSUE_SCHEMA))
         if issue_frames
         else pl.DataFrame(schema=ISSUE_SCHEMA)
     )

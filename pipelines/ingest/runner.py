@@ -167,6 +167,7 @@ def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.Dat
             "message_vi"
         ),
         pl.col("n").cast(pl.String).alias("value"),
+        pl.lit(None, pl.String).alias("_sheet"),
     )
     return pl.concat([ranked.filter(pl.col("__n") < limit).drop("__n"), summary])
 
@@ -259,7 +260,11 @@ def evaluate_file(
             sheet=read.sheet,
             header_row=read.header_row,
         )
-    keys = ["_row", *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns]]
+    keys = [
+        "_row",
+        "_sheet",
+        *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns],
+    ]
     issues = [shaped.issues, *_reader_notes(read.notes)]
     if read.duplicate_columns:
         issues.append(
@@ -267,6 +272,7 @@ def evaluate_file(
                 [
                     {
                         "_row": read.header_row,
+                        "_sheet": read.sheet,
                         "field": ", ".join(read.duplicate_columns),
                         "rule_id": "duplicate_column",
                         "severity": "warning",
@@ -281,10 +287,12 @@ def evaluate_file(
     # every quarantined row keeps all its reasons, even where the issue list is capped
     reasons = (
         all_issues.filter(pl.col("severity") == "error")
-        .group_by("_row")
+        .group_by("_sheet", "_row")
         .agg(pl.col("rule_id").unique().sort().alias("_reasons"))
     )
-    quarantined = shaped.quarantined.select(keys).join(reasons, on="_row", how="left")
+    quarantined = shaped.quarantined.select(keys).join(
+        reasons, on=["_sheet", "_row"], how="left", nulls_equal=True
+    )
     meta = dict(shaped.meta)
     if read.kind is not None:
         meta["file_kind"] = read.kind
@@ -316,6 +324,7 @@ def _rejected(
         [
             {
                 "_row": rej.row,
+                "_sheet": rej.sheet,
                 "field": rej.field,
                 "rule_id": rej.rule_id,
                 "severity": "error",

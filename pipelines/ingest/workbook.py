@@ -59,6 +59,10 @@ class HeaderField:
 class TableSpec:
     columns: tuple[ColumnSpec, ...]
     header_fields: tuple[HeaderField, ...] = ()
+    # A list of people is often split into one sheet per class: every visible sheet holding
+    # the table is read, as one table. A report (one row per indicator) is not: a second
+    # sheet of the same shape is last year's or a copy, so only the first is read.
+    combine_sheets: bool = False
 
     @property
     def required(self) -> tuple[ColumnSpec, ...]:
@@ -382,7 +386,11 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
     chosen_grid, (idx, headers, _, span) = (visible or found)[0]
     read = _extract(chosen_grid, idx, headers, span, spec, markers)
     read.kind = kind
-    others = [f[0].sheet for f in found if f[0] is not chosen_grid]
+    combined = [chosen_grid]
+    if spec.combine_sheets and len(visible) > 1:
+        read = _combine(read, visible[1:], spec, markers)
+        combined = [g for g, _ in visible]
+    others = [f[0].sheet for f in found if f[0] not in combined]
     hidden = [g.sheet for g, _ in found if not g.visible and g is not chosen_grid]
     if not chosen_grid.visible:
         read.notes.append(
@@ -406,6 +414,30 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
              ", ".join(map(str, unread)))
         )  # fmt: skip
     return read
+
+
+def _combine(
+    first: TableRead,
+    more: list[tuple[Grid, tuple[int, dict[int, str], int, int]]],
+    spec: TableSpec,
+    markers: dict[str, str] | None,
+) -> TableRead:
+    """The table of `first`'s sheet and of every sheet in `more`, as one: rows keep their
+    own sheet (`_sheet`) and spreadsheet row, and the header block is the first sheet's."""
+    frames, sheets = [first.data], [first.sheet]
+    for grid, (idx, headers, _, span) in more:
+        part = _extract(grid, idx, headers, span, spec, markers)
+        frames.append(part.data)
+        sheets.append(grid.sheet)
+        first.notes += [(r, f, f"Trang '{grid.sheet}': {m}", v) for r, f, m, v in part.notes]
+        first.missing_columns = [c for c in first.missing_columns if c in part.missing_columns]
+    first.data = pl.concat(frames, how="diagonal_relaxed")  # a column one sheet lacks: null
+    first.notes.append(
+        ("sheets_combined", None,
+         f"Danh sách ở {len(sheets)} trang tính cùng dạng, đọc gộp thành một bảng: "
+         + ", ".join(f"'{s}'" for s in sheets), ", ".join(map(str, sheets)))
+    )  # fmt: skip
+    return first
 
 
 @cache
@@ -519,6 +551,7 @@ def _extract(
     body = frame.slice(idx + 1).with_row_index("_row", offset=idx + 2)
     data = body.select(
         pl.col("_row").cast(pl.Int64),
+        pl.lit(grid.sheet, pl.String).alias("_sheet"),
         *[pl.col(names[i]).alias(key) for key, i in chosen.items()],
     )
     # Fully blank rows inside or below the table are layout, not data.

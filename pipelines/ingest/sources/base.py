@@ -110,6 +110,7 @@ def file_issue(
         [
             {
                 "_row": None,
+                "_sheet": None,
                 "field": field_label,
                 "rule_id": rule_id,
                 "severity": severity,

@@ -169,6 +169,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
     outcome = apply_row_rules(df, rules, LABELS)
     accepted = outcome.accepted.select(
         "_row",
+        "_sheet",
         pl.lit(meta["school_code"]).alias("school_code"),
         pl.lit(meta["school_year"]).alias("school_year"),
         pl.lit("ca_nam").alias("period"),

@@ -208,6 +208,7 @@ def finish(
     )
     result = accepted.select(
         "_row",
+        "_sheet",
         pl.lit(meta["school_code"]).alias("school_code"),
         pl.lit(meta["school_year"]).alias("school_year"),
         pl.lit(meta["period"]).alias("period"),

@@ -166,6 +166,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
     outcome = apply_row_rules(df, rules, LABELS)
     accepted = outcome.accepted.select(
         "_row",
+        "_sheet",
         "school_code",
         "school_name",
         pl.col("level_code").alias("level"),

@@ -41,6 +41,7 @@ STUDENTS = TableSpec(
         ColumnSpec("results_hk2", ("KQHT HK2",)),
     ),
     header_fields=(HF_SCHOOL, HF_YEAR, HF_PERIOD, HF_EXPORT_DATE),
+    combine_sheets=True,  # one sheet per class is common
 )
 
 TEACHERS = TableSpec(
@@ -58,4 +59,5 @@ TEACHERS = TableSpec(
         ColumnSpec("training_account", ("Tài khoản bồi dưỡng",)),
     ),
     header_fields=(HF_SCHOOL, HF_YEAR, HF_PERIOD, HF_EXPORT_DATE),
+    combine_sheets=True,  # one sheet per class is common
 )
