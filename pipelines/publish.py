@@ -51,6 +51,12 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+# The published file is written in DuckDB 1.5's storage format, so analysts' tools that
+# bundle an older DuckDB than the pipeline's can open it: the `duckdb` command line from
+# PyPI (duckdb-cli, installed with the project), BI connectors, an analyst's own Python.
+ANALYTICS_STORAGE_VERSION = "v1.5.0"
+
+
 def publish_analytics(
     con: duckdb.DuckDBPyConnection, target: Path, labels: Labels
 ) -> dict[str, int]:
@@ -59,7 +65,7 @@ def publish_analytics(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     counts: dict[str, int] = {}
-    con.execute(f"attach '{tmp}' as pub")
+    con.execute(f"attach '{tmp}' as pub (storage_version '{ANALYTICS_STORAGE_VERSION}')")
     try:
         con.execute(f"create schema pub.{PUBLISHED_SCHEMA}")
         for table in mart_tables(con):

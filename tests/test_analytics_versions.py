@@ -39,3 +39,22 @@ def test_a_new_publication_is_seen_once_the_process_has_let_go_of_the_old(tmp_pa
     fresh = duckdb.connect(str(target), read_only=True)
     assert _n(fresh) == 2
     fresh.close()
+
+
+def test_the_duckdb_command_line_installed_with_the_project_opens_it(tmp_path: Path) -> None:
+    """Issue 15: the README's first example runs the `duckdb` command line; `make run`
+    installs it (duckdb-cli from PyPI, beside this Python), and the published file is in a
+    storage format it reads. Before, the command was not installed, and DuckDB 1.5's
+    command line refused a file written by the pipeline's DuckDB 2.0."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "analytics.duckdb"
+    _publish(target, 7)
+    cli = Path(sys.executable).with_name("duckdb")
+    out = subprocess.run(
+        [str(cli), "-readonly", "-csv", str(target), "select n_schools from marts.dim_school"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["n_schools", "7"]
