@@ -57,19 +57,27 @@ def full_range_tags(partitions: dg.StaticPartitionsDefinition) -> dict[str, str]
 
 
 def file_partition(path: Path, source: str, codes: CodeLists) -> str | None:
-    """The partition a periodic file belongs to, from its header block; None when the header
-    cannot be read (the file is then judged, and rejected, by a full run)."""
+    """The partition a periodic file belongs to: from its header block, else (a file the
+    reader refuses) from the header it got to read or the folders it sits in
+    (`…/2024-2025/dau_nam/…`); None when nothing tells (it is then judged by a full run)."""
     from pipelines.ingest.sources import SOURCES
     from pipelines.ingest.workbook import FileRejected, read_table
+    from pipelines.reference.vocab import is_school_year
 
-    if path.is_symlink():
-        return None
-    try:
-        header = read_table(path, SOURCES[source].spec, codes.markers()).header
-    except (FileRejected, OSError):
-        return None
+    header: dict = {}
+    if not path.is_symlink():
+        try:
+            header = read_table(path, SOURCES[source].spec, codes.markers()).header
+        except FileRejected as rej:
+            header = rej.header or {}
+        except OSError:
+            header = {}
     year = (header.get("school_year") or "").replace(" ", "")
     period = codes.lookup("period", header.get("period"))
+    if not is_school_year(year):
+        year = next((p for p in path.parts if is_school_year(p)), "")
+    if period is None:
+        period = next((c for p in path.parts if (c := codes.lookup("period", p))), None)
     if not year or period is None:
         return None
     return partition_key(year, period)

@@ -68,7 +68,11 @@ def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -
     selected = {k.to_user_string() for k in first.run_requests[0].asset_selection}
     assert {"landing/schools", "landing/emis_report", "publish/analytics_db"} <= selected
     # nothing is built yet: the reference group too, or GX flags every code (issue 15)
-    assert {"reference/code_lists", "reference/cds_index_indicators", "reference/reporting_calendar"} <= selected
+    assert {
+        "reference/code_lists",
+        "reference/cds_index_indicators",
+        "reference/reporting_calendar",
+    } <= selected
 
     again, cursor = _tick(defs, settings, cursor)
     assert again.run_requests == []
@@ -96,6 +100,21 @@ def test_a_new_report_runs_only_its_period_and_what_it_feeds(deployment) -> None
     assert "publish/analytics_db" in selected
     assert not {"landing/schools", "landing/students", "landing/cds_assessment"} & selected
     assert json.loads(run.tags["cds/files"]) == {"emis_report": 1}
+
+
+def test_a_broken_report_runs_only_the_period_its_folder_names(deployment) -> None:
+    """Issue 15: a run caused only by a file the reader refuses is scoped to the period its
+    header or folders tell (it used to fall back to every period, repeating itself)."""
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    broken = settings.raw_dir / EMIS.format(year="2025-2026", period="dau_nam", school="31305009")
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    old = time.time() - 3600
+    os.utime(broken, (old, old))
+    result, _ = _tick(defs, settings, cursor)
+    [run] = result.run_requests
+    assert run.partition_key == "2025-2026_dau_nam"
 
 
 def test_a_changed_reference_file_rebuilds_everything_once(deployment) -> None:

@@ -390,8 +390,9 @@ def ingest_source(
 ) -> IngestSummary:
     """Load every new file of `source` into landing; already accepted files are skipped.
 
-    With `periods` (a partitioned run), an accepted file of another (school year, period) is
-    left unrecorded for its own partition's run; rejected files are always recorded. Files
+    With `periods` (a partitioned run), a file of another (school year, period) is left
+    unrecorded for its own partition's run; a rejected file whose period cannot be told is
+    recorded by every run. Files
     are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order; a
     file an earlier run died on (the source's journal next to the warehouse) is judged alone
     in a child with a memory limit, and rejected if it kills that child too."""
@@ -445,7 +446,9 @@ def ingest_source(
             raise FileIngestError(rel, source.title_vi, result) from result
         outcome = result
         period = (outcome.meta.get("school_year"), outcome.meta.get("period"))
-        if periods is not None and outcome.status == "accepted" and period not in periods:
+        # a file of another period waits for that period's run, a rejected one too when its
+        # header, name or folders tell its period: a run shows what it loaded, no more
+        if periods is not None and None not in period and period not in periods:
             summary.files_other_period += 1
             continue
         batch.append(outcome)
