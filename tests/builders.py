@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from pipelines.generate.build import COLUMNS
 from pipelines.generate.writers import Layout, write_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -110,18 +111,7 @@ def cds_run(
     )
 
 
-REGISTRY_COLUMNS_FULL = [
-    "Mã trường",
-    "Tên trường",
-    "Cấp học",
-    "Loại hình",
-    "Mã xã",
-    "Xã/Phường/Thị trấn",
-    "Mã huyện",
-    "Quận/Huyện",
-    "Mã tỉnh",
-    "Trạng thái",
-]
+REGISTRY_COLUMNS_FULL = COLUMNS["schools"]  # the generator's full registry header
 
 
 def write_registry_file(

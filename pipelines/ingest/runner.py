@@ -218,15 +218,20 @@ def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> list[
     return [file_issue(f, r, "warning", m, v) for r, f, m, v in notes]
 
 
-def evaluate_file(
-    path: Path, rel: str, sha: str, source: Source, ctx: IngestContext
-) -> FileOutcome:
-    """Read and judge one file without touching the warehouse (also used by `cds check`)."""
+def _file_base(path: Path, rel: str, sha: str, source: Source) -> dict[str, object]:
+    """What every outcome of a file says about the file itself."""
     try:
         size = path.lstat().st_size
     except OSError:
         size = None
-    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
+    return dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
+
+
+def evaluate_file(
+    path: Path, rel: str, sha: str, source: Source, ctx: IngestContext
+) -> FileOutcome:
+    """Read and judge one file without touching the warehouse (also used by `cds check`)."""
+    base = _file_base(path, rel, sha, source)
     empty_meta: dict[str, object] = {}
     if path.is_symlink():
         rej = FileRejected(
@@ -359,11 +364,7 @@ def crashed_outcome(
     earlier: tuple[str, str] | None,
 ) -> FileOutcome:
     """A file whose reader died even alone in a child with a memory limit: rejected."""
-    try:
-        size = path.lstat().st_size
-    except OSError:
-        size = None
-    base = dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
+    base = _file_base(path, rel, sha, source)
     first = (
         f"Tệp làm chương trình đọc bị dừng đột ngột ở lần chạy trước (lúc {earlier[1]})"
         if earlier is not None
