@@ -26,3 +26,29 @@ def test_manifest_is_parsed_without_dbt_on_path(
     ensure_manifest(project)
     assert project.manifest_path.exists()
     assert '"model.cds_warehouse.' in project.manifest_path.read_text(encoding="utf-8")
+
+
+def test_processes_starting_at_once_never_read_half_a_manifest(tmp_path: Path) -> None:
+    """Three processes needing the manifest at once (a test suite on a fresh clone, the UI's
+    code server and a run) each get a whole one. Before, they parsed into the same file at
+    once and most failed with "unexpected content after document"."""
+    import json
+    import subprocess
+    import sys
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    probe = (
+        "import json, sys; from pathlib import Path; from dagster_dbt import DbtProject; "
+        "from pipelines.assets.dbt import ensure_manifest; "
+        f"p = DbtProject(project_dir=Path({str(copy)!r}), profiles_dir=Path({str(copy)!r})); "
+        "ensure_manifest(p); json.loads(p.manifest_path.read_text()); print('ok')"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=600)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0] and outs == ["ok"] * 3
+    json.loads((copy / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert not list((copy / "target").glob(".parse-*"))

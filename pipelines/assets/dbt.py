@@ -39,12 +39,34 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
     """Parse the project when the manifest is missing or older than any dbt source file.
     dbt is the one beside this Python, not whatever is on PATH: `.venv/bin/cds run` called
     by cron or a service manager has no activated environment (dagster-dbt's own preparer
-    looks for `dbt` on PATH and fails there)."""
+    looks for `dbt` on PATH and fails there). Processes starting at once (a test suite, the
+    UI's code server and a run) parse one at a time, each into its own folder, and the
+    manifest is renamed into place: nobody ever reads half of it."""
+    from filelock import FileLock
+
     manifest = project.manifest_path
-    newest = max((p.stat().st_mtime for p in project_sources(Path(project.project_dir))), default=0)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        dbt = DbtResource(project_dir=project, dbt_executable=dbt_executable())
-        dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    sources = project_sources(Path(project.project_dir))
+
+    def fresh() -> bool:
+        newest = max((p.stat().st_mtime for p in sources), default=0)
+        return manifest.exists() and manifest.stat().st_mtime >= newest
+
+    if fresh():
+        return
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(manifest.with_name("manifest.parse.lock")), timeout=900):
+        if fresh():  # another process parsed it while this one waited
+            return
+        scratch = manifest.parent / f".parse-{os.getpid()}"
+        try:
+            dbt = DbtResource(project_dir=project, dbt_executable=dbt_executable())
+            dbt.cli(["parse", "--quiet"], target_path=scratch).wait()
+            state = scratch / "partial_parse.msgpack"
+            if state.exists():
+                os.replace(state, manifest.with_name("partial_parse.msgpack"))
+            os.replace(scratch / "manifest.json", manifest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _keep_partial_parse(invocation) -> None:
