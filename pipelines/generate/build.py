@@ -687,7 +687,11 @@ def _write_registry(out: Path, districts: list[list[School]], opts: Options) -> 
     path = "schools/danh_muc_truong.xlsx" if opts.fmt != "csv" else "schools/danh_muc_truong.csv"
     first = write_table(
         out / path,
-        header=[("Năm học", opts.school_years[0])],
+        # in force from the summer before the first school year (contract §2.1)
+        header=[
+            ("Năm học", opts.school_years[0]),
+            ("Ngày hiệu lực", f"01/08/{opts.school_years[0][:4]}"),
+        ],
         columns=COLUMNS["schools"],
         rows=rows,
         layout=Layout(title="DANH MỤC CƠ SỞ GIÁO DỤC", sheet="DanhMuc"),

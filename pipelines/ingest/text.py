@@ -85,7 +85,7 @@ def parse_date_expr(col: str, today: date | None = None) -> pl.Expr:
     ymd = [s.str.extract(_YMD, i) for i in (1, 2, 3)]
     words = [fold_expr(col).str.extract(_WORDS, i) for i in (1, 2, 3)]
     return pl.coalesce(
-        _ymd(ymd[0], ymd[1], ymd[2]).str.to_date("%Y-%m-%d", strict=False),
+        _ymd(ymd[0], ymd[1], ymd[2]).str.to_date("%Y-%m-%d", strict=False).alias(col),
         _ymd(full_year_expr(dmy[2], today), dmy[1], dmy[0]).str.to_date("%Y-%m-%d", strict=False),
         _ymd(words[2], words[1], words[0]).str.to_date("%Y-%m-%d", strict=False),
         pl.when(serial.is_between(1, 2_958_465)).then(
@@ -117,7 +117,7 @@ ZERO_DASHES = r"^[-‐‑‒–—―−]$"
 def parse_count_expr(col: str) -> pl.Expr:
     """A count: a non-negative whole number, a dash alone meaning 0; anything else → null."""
     dash = pl.col(col).str.strip_chars().str.contains(ZERO_DASHES)
-    n = pl.when(dash).then(pl.lit(0.0)).otherwise(parse_number_expr(col))
+    n = pl.when(dash).then(pl.lit(0.0)).otherwise(parse_number_expr(col)).alias(col)
     return pl.when((n >= 0) & (n == n.floor())).then(n).cast(pl.Int64, strict=False)
 
 
