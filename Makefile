@@ -54,6 +54,7 @@ screenshots: install browser
 # Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look.
 bench: install
 	$(UV) run --locked python -m benchmarks.hostile
+	$(UV) run --locked python -m benchmarks.drop_to_result --repeat 3
 	$(UV) run --locked python -m benchmarks $(BENCH_ARGS)
 
 # Known vulnerabilities in every locked dependency (pip-audit against PyPI's advisory data).
