@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pipelines.ingest.journal import Journal
+from pipelines.ingest.judge import crashed_outcome, evaluate_file
 from pipelines.ingest.landing import FileOutcome
 from pipelines.ingest.sources import IngestContext, Source
 
@@ -64,8 +65,6 @@ def _init_isolated(source: Source, ctx: IngestContext, limit_mb: int) -> None:
 
 
 def _judge(item: Item) -> FileOutcome:
-    from pipelines.ingest.runner import evaluate_file
-
     assert _worker is not None
     path, rel, sha = item
     return evaluate_file(path, rel, sha, *_worker)
@@ -156,8 +155,6 @@ def _isolated(
     of them until one dies): a file whose child dies is rejected, its entry left open."""
     if not items:
         return
-    from pipelines.ingest.runner import crashed_outcome
-
     spawn = multiprocessing.get_context("spawn")
     limit = isolated_memory_mb()
     pool: ProcessPoolExecutor | None = None

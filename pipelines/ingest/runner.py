@@ -1,5 +1,6 @@
 """Ingest one source folder: find files, skip what is already loaded, read, apply the
-source's rules, record every outcome. Pure orchestration; the rules live in `sources/`."""
+source's rules, record every outcome. Pure orchestration: judging one file is `judge.py`,
+the rules live in `sources/`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import duckdb
 import polars as pl
 
 from pipelines.ingest.journal import Journal
+from pipelines.ingest.judge import evaluate_file
 from pipelines.ingest.landing import (
     FileOutcome,
     accepted_hashes,
@@ -23,16 +25,24 @@ from pipelines.ingest.landing import (
 )
 from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
-from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Source
-from pipelines.ingest.sources.base import file_issue
-from pipelines.ingest.trace import trace_school
-from pipelines.ingest.workbook import FileRejected, read_table
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.settings import Settings
+
+# `cds check` and the tests judge a file through this module, as ingestion does
+__all__ = [
+    "FileIngestError",
+    "IngestSummary",
+    "current_registry",
+    "evaluate_file",
+    "file_sha256",
+    "ingest_source",
+    "list_source_files",
+    "load_ingest_context",
+]
 
 # Files written per transaction, or fewer when their rows reach BATCH_ROWS: one commit per
 # file was the second largest cost of ingestion (BENCHMARKS.md), one per source would hold a
@@ -139,245 +149,6 @@ class IngestSummary:
                 "lý do": pl.String,
             },
         )
-
-
-# Issues recorded per file and rule; beyond it one summary line says how many more there were
-# (a zip bomb once published 5.2 million issue rows).
-MAX_ISSUES_PER_RULE = 200
-
-
-def cap_issues(issues: pl.DataFrame, limit: int = MAX_ISSUES_PER_RULE) -> pl.DataFrame:
-    """At most `limit` issues of each rule, then one line: "và N lỗi khác cùng loại"."""
-    if issues.height <= limit:
-        return issues
-    ranked = issues.with_columns(pl.int_range(pl.len()).over("rule_id").alias("__n"))
-    extra = (
-        ranked.filter(pl.col("__n") >= limit)
-        .group_by("rule_id", maintain_order=True)
-        .agg(pl.len().alias("n"), pl.first("field"), pl.first("severity"))
-    )
-    if extra.height == 0:
-        return issues
-    summary = extra.select(
-        pl.lit(None, pl.Int64).alias("_row"),
-        "field",
-        "rule_id",
-        "severity",
-        pl.format("… và {} lỗi khác cùng loại (chỉ ghi {} lỗi đầu tiên)", "n", pl.lit(limit)).alias(
-            "message_vi"
-        ),
-        pl.col("n").cast(pl.String).alias("value"),
-        pl.lit(None, pl.String).alias("_sheet"),
-    )
-    return pl.concat([ranked.filter(pl.col("__n") < limit).drop("__n"), summary])
-
-
-# A value an issue may not show as it is: a run of 9 or more digits (a personal ID, whatever
-# column it was written in), and, in a people export, text that reads like a person's name.
-_ID_LIKE = r"\d(?:[ .]?\d){8,}"
-_NAME_LIKE = r"^\p{Lu}\p{Ll}*(?:\s+\p{Lu}\p{Ll}*){1,5}$"
-
-
-# In a people export, the columns whose text may be a person's name: the name itself, and
-# the person's code (a signature line or a name typed in the code column lands there).
-_PERSON_TEXT_KEYS = ("full_name", "student_code", "staff_code")
-
-
-def safe_issue_values(issues: pl.DataFrame, name_fields: frozenset[str]) -> pl.DataFrame:
-    """Issue values with personal data masked (issue 14): `031… (12 ký tự)` for anything
-    that looks like an ID; a name-like text of a people export as `(văn bản, N ký tự)`."""
-    v = pl.col("value")
-    digits = v.str.replace_all(r"[ .\-]", "")
-    masked = (
-        pl.when(v.str.contains(_ID_LIKE))
-        .then(pl.format("{}… ({} chữ số)", digits.str.slice(0, 3), digits.str.len_chars()))
-        .otherwise(v)
-    )
-    if name_fields:
-        masked = (
-            pl.when(pl.col("field").is_in(list(name_fields)) & v.str.contains(_NAME_LIKE))
-            .then(pl.format("(văn bản, {} ký tự)", v.str.len_chars()))
-            .otherwise(masked)
-        )
-    return issues.with_columns(masked.alias("value"))
-
-
-def _name_fields(source: Source) -> frozenset[str]:
-    if not source.personal:
-        return frozenset()
-    return frozenset(
-        label
-        for c in source.spec.columns
-        if c.key in _PERSON_TEXT_KEYS
-        for label in (c.key, c.headers[0])
-    )
-
-
-def _reader_notes(notes: list[tuple[str, str | None, str, str | None]]) -> list[pl.DataFrame]:
-    """The reader's own warnings as file-level issues."""
-    return [file_issue(f, r, "warning", m, v) for r, f, m, v in notes]
-
-
-def _file_base(path: Path, rel: str, sha: str, source: Source) -> dict[str, object]:
-    """What every outcome of a file says about the file itself."""
-    try:
-        size = path.lstat().st_size
-    except OSError:
-        size = None
-    return dict(source=source.name, source_file=rel, file_sha256=sha, file_size=size)
-
-
-def evaluate_file(
-    path: Path, rel: str, sha: str, source: Source, ctx: IngestContext
-) -> FileOutcome:
-    """Read and judge one file without touching the warehouse (also used by `cds check`)."""
-    base = _file_base(path, rel, sha, source)
-    empty_meta: dict[str, object] = {}
-    if path.is_symlink():
-        rej = FileRejected(
-            "file_symlink",
-            f"Tệp là liên kết (symlink) tới '{os.readlink(path)}', không phải tệp thật: "
-            "không đọc — chép tệp thật vào thư mục raw/",
-            value=os.readlink(path)[:200],
-        )
-        return _rejected(base, empty_meta, rej, rows_read=0)
-    by_name = trace_school(rel, None, ctx)  # a file refused unread: its name and folders
-    try:
-        read = read_table(path, source.spec, ctx.codes.markers())
-    except FileRejected as rej:  # its header block, where it was read, else its name
-        traced = trace_school(rel, rej.header, ctx) if rej.header else by_name
-        return _rejected(base, traced, rej, rows_read=0)
-    except OSError as exc:  # permissions, a file locked or removed while being read
-        rej = FileRejected(
-            "file_unreadable", f"Không đọc được tệp: {exc.strerror or type(exc).__name__}"
-        )
-        return _rejected(base, by_name, rej, rows_read=0)
-    rows_read = read.data.height
-    try:
-        shaped = source.shape(read, ctx)
-    except FileRejected as rej:
-        rej.sheet = rej.sheet or read.sheet
-        return _rejected(
-            base,
-            trace_school(rel, read.header, ctx),
-            rej,
-            rows_read=rows_read,
-            sheet=read.sheet,
-            header_row=read.header_row,
-        )
-    keys = [
-        "_row",
-        "_sheet",
-        *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns],
-    ]
-    issues = [shaped.issues, *_reader_notes(read.notes)]
-    if read.duplicate_columns:
-        issues.append(
-            pl.DataFrame(
-                [
-                    {
-                        "_row": read.header_row,
-                        "_sheet": read.sheet,
-                        "field": ", ".join(read.duplicate_columns),
-                        "rule_id": "duplicate_column",
-                        "severity": "warning",
-                        "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
-                        "value": None,
-                    }
-                ],
-                schema=ISSUE_SCHEMA,
-            )
-        )
-    all_issues = pl.concat(issues)
-    # every quarantined row keeps all its reasons, even where the issue list is capped
-    reasons = (
-        all_issues.filter(pl.col("severity") == "error")
-        .group_by("_sheet", "_row")
-        .agg(pl.col("rule_id").unique().sort().alias("_reasons"))
-    )
-    quarantined = shaped.quarantined.select(keys).join(
-        reasons, on=["_sheet", "_row"], how="left", nulls_equal=True
-    )
-    meta = dict(shaped.meta)
-    if read.kind is not None:
-        meta["file_kind"] = read.kind
-    return FileOutcome(
-        **base,
-        status="accepted",
-        meta=meta,
-        sheet=read.sheet,
-        header_row=read.header_row,
-        rows_read=rows_read,
-        accepted=shaped.accepted,
-        quarantined=quarantined,
-        issues=safe_issue_values(cap_issues(all_issues), _name_fields(source)),
-        extra_columns=tuple(read.extra_columns),
-    )
-
-
-def _rejected(
-    base: dict,
-    meta: dict,
-    rej: FileRejected,
-    *,
-    rows_read: int,
-    sheet: str | None = None,
-    header_row: int | None = None,
-) -> FileOutcome:
-    message = f"Tệp '{base['source_file']}' bị từ chối: {rej.message_vi}"
-    issue = pl.DataFrame(
-        [
-            {
-                "_row": rej.row,
-                "_sheet": rej.sheet,
-                "field": rej.field,
-                "rule_id": rej.rule_id,
-                "severity": "error",
-                "message_vi": message,
-                "value": rej.value,
-            }
-        ],
-        schema=ISSUE_SCHEMA,
-    )
-    issue = safe_issue_values(issue, frozenset())
-    return FileOutcome(
-        **base,
-        status="rejected",
-        meta=meta,
-        sheet=rej.sheet or sheet,
-        header_row=header_row,
-        rows_read=0,
-        issues=issue,
-        reject_rule=rej.rule_id,
-        reject_message_vi=message,
-    )
-
-
-def crashed_outcome(
-    path: Path,
-    rel: str,
-    sha: str,
-    source: Source,
-    *,
-    how: str,
-    limit_mb: int,
-    earlier: tuple[str, str] | None,
-) -> FileOutcome:
-    """A file whose reader died even alone in a child with a memory limit: rejected."""
-    base = _file_base(path, rel, sha, source)
-    first = (
-        f"Tệp làm chương trình đọc bị dừng đột ngột ở lần chạy trước (lúc {earlier[1]})"
-        if earlier is not None
-        else "Tệp làm tiến trình đọc bị dừng đột ngột"
-    )
-    rej = FileRejected(
-        "file_crashed_reader",
-        f"{first}; đọc lại riêng trong một tiến trình giới hạn {limit_mb:,} MB bộ nhớ thì "
-        f"tiến trình đó cũng bị dừng ({how}): kiểm tra lại tệp — mở bằng Excel, lưu lại rồi "
-        "nộp lại; nếu vẫn bị, báo cho quản trị hệ thống",
-        value=how,
-    )
-    return _rejected(base, {}, rej, rows_read=0)
 
 
 def ingest_source(

@@ -7,30 +7,18 @@ at once; nothing here loops over rows in Python.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
 import polars as pl
 
+from pipelines.reference.folding import fold
+
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
-def fold(text: str | None) -> str:
-    """Fold a header or label for matching: Unicode-normalised, case-, diacritic- and
-    whitespace-insensitive (`"Mã\\ntrường "` and NFD `"MÃ TRƯỜNG"` both give `"matruong"`).
-    A label made only of symbols (a tick `✓`, `√`) folds to itself, stripped, so that it
-    can still be looked up in a code list."""
-    if text is None:
-        return ""
-    decomposed = unicodedata.normalize("NFD", str(text))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("đ", "d").replace("Đ", "D").casefold()
-    folded = "".join(ch for ch in stripped if ch.isalnum())
-    return folded or "".join(str(text).split())
-
-
 def fold_expr(col: str | pl.Expr) -> pl.Expr:
-    """`fold` over a whole column, in Polars (no Python per value)."""
+    """`fold` (`reference/folding.py`) over a whole column, in Polars (no Python per value):
+    the two must fold alike."""
     expr = pl.col(col) if isinstance(col, str) else col
     folded = (
         expr.str.normalize("NFD")

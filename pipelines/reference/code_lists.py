@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.ingest.text import fold
+from pipelines.reference.folding import fold
 
 REQUIRED_LISTS = (
     "school_level",
