@@ -104,17 +104,7 @@ candidates as (
 final as (
     select
         school_year,
-        school_code,
-        school_name,
-        school_level,
-        ownership,
-        commune_code,
-        commune_name,
-        district_code,
-        district_name,
-        province_code,
-        status,
-        is_active,
+        {{ school_registry_columns() }},
         in_year_registry,
         source_file as registry_file,
         in_force_file,

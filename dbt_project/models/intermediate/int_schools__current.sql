@@ -16,17 +16,7 @@ current_registry as (
 
 current_rows as (
     select
-        r.school_code,
-        r.school_name,
-        r.school_level,
-        r.ownership,
-        r.commune_code,
-        r.commune_name,
-        r.district_code,
-        r.district_name,
-        r.province_code,
-        r.status,
-        r.is_active,
+        {{ school_registry_columns('r') }},
         r.source_file,
         r.source_row,
         c.effective_on

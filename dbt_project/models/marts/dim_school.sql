@@ -4,17 +4,7 @@ with schools as (
 
 final as (
     select
-        school_code,
-        school_name,
-        school_level as level,
-        ownership,
-        commune_code,
-        commune_name,
-        district_code,
-        district_name,
-        province_code,
-        status,
-        is_active
+        {{ school_registry_columns(output_names={'school_level': 'level'}) }}
     from schools
 )
 

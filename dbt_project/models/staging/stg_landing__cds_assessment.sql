@@ -17,11 +17,7 @@ renamed as (
         cast(denominator as bigint) as denominator,
         evidence,
         evidence is not null as has_evidence,
-        _source_file as source_file,
-        _file_sha256 as file_sha256,
-        _sheet as sheet,
-        _row as source_row,
-        _load_seq as load_seq
+        {{ lineage_columns(with_sha256=true) }}
     from source
 )
 

@@ -12,10 +12,7 @@ renamed as (
         cast(total as bigint) as total,
         cast(female as bigint) as female,
         cast(ethnic as bigint) as ethnic,
-        _source_file as source_file,
-        _sheet as sheet,
-        _row as source_row,
-        _load_seq as load_seq
+        {{ lineage_columns() }}
     from source
 )
 

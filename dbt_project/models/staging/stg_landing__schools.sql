@@ -4,24 +4,10 @@ with source as (
 
 renamed as (
     select
-        school_code,
-        school_name,
-        level as school_level,
-        ownership,
-        commune_code,
-        commune_name,
-        district_code,
-        district_name,
-        province_code,
-        status,
-        is_active,
+        {{ school_registry_columns(source_names={'school_level': 'level'}) }},
         effective_on,
         effective_basis,
-        _source_file as source_file,
-        _file_sha256 as file_sha256,
-        _sheet as sheet,
-        _row as source_row,
-        _load_seq as load_seq
+        {{ lineage_columns(with_sha256=true) }}
     from source
 )
 

@@ -22,10 +22,7 @@ renamed as (
         id_rule,
         person_key,
         identity_key,
-        _source_file as source_file,
-        _sheet as sheet,
-        _row as source_row,
-        _load_seq as load_seq
+        {{ lineage_columns() }}
     from source
 )
 
