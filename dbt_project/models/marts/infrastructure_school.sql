@@ -8,7 +8,7 @@ emis as (
     select
         school_code, school_year, period,
         max(value) filter (where indicator_code = '201') as students,
-        sum(value) filter (where indicator_code in ('213', '214', '215', '216', '217', '218', '219'))
+        sum(value) filter (where indicator_code in {{ informatics_grade_codes() }})
             as informatics_students,
         max(value) filter (where indicator_code = '401') as classrooms,
         max(value) filter (where indicator_code = '402') as classrooms_internet,
