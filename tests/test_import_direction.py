@@ -13,12 +13,33 @@ into `_judge` in `ingest/parallel.py`, `test_no_import_cycle` failed naming the 
 `pipelines.ingest.parallel → pipelines.ingest.runner → pipelines.ingest.parallel`; with
 `from pipelines.ingest.text import fold` put back in `reference/code_lists.py`,
 `test_reference_does_not_import_ingest` failed naming that line. Both pass as the code is.
+
+A broken `cds_index.yaml` stops only the source that reads the index (cds_assessment):
+`test_a_broken_cds_index_stops_only_the_source_that_reads_it` failed as the ingest context
+was before (`load_ingest_context` read the index for every source: the registry's landing
+asset failed with the index's error) and passes now that the index is read when a source
+that uses it first asks.
 """
 
 from __future__ import annotations
 
 import ast
+from datetime import datetime
 from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from pipelines.assets.landing import landing_asset
+from pipelines.assets.reference import code_lists
+from pipelines.ingest.runner import current_registry, ingest_source, load_ingest_context
+from pipelines.ingest.sources import SOURCES
+from pipelines.reference.cds_index import CdsIndexError
+from pipelines.resources import CdsPaths
+from pipelines.settings import Settings
+from tests.builders import write_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pipelines"
@@ -150,3 +171,36 @@ def test_the_reader_sees_deferred_and_relative_imports() -> None:
         (4, "pipelines.ingest.runner"),
     ]
     assert find_cycles({"a": {"b": 1}, "b": {"a": 1}, "c": {}}) == [["a", "b", "a"]]
+
+
+def test_a_broken_cds_index_stops_only_the_source_that_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry's landing asset, run by Dagster as the UI and `cds run` do, lands with
+    a cds_index.yaml that is not even YAML; cds_assessment stops before judging any file,
+    with the index's own error."""
+    monkeypatch.setenv("CDS_PSEUDONYM_KEY", "import-direction-test")
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "cds_index.yaml").write_text("index_id: [không đóng\n", encoding="utf-8")
+    raw = tmp_path / "raw"
+    write_registry(raw, [("31000001", "Trường A", "Tiểu học")])
+    settings = Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh", reference_dir=reference)
+    settings.warehouse_dir.mkdir()
+    schools = landing_asset("schools", [["reference", "code_lists"]], "The registry.")
+    result = dg.materialize(
+        [code_lists, schools],
+        resources={
+            "paths": CdsPaths.from_settings(settings),
+            "duckdb": DuckDBResource(database=str(settings.warehouse_db)),
+        },
+        raise_on_error=False,
+    )
+    assert result.success
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        assert con.sql("select count(*) from landing.schools").fetchall() == [(1,)]
+        ctx = load_ingest_context(settings, registry=current_registry(con), personal=True)
+        for name in ("emis_report", "students", "teachers"):  # nothing to read, no error
+            ingest_source(con, SOURCES[name], raw, ctx, datetime(2026, 1, 1), workers=1)
+        with pytest.raises(CdsIndexError, match="YAML"):
+            ingest_source(con, SOURCES["cds_assessment"], raw, ctx, datetime(2026, 1, 1))

@@ -27,7 +27,6 @@ from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.sources import IngestContext, Source
 from pipelines.reference.calendar import load_calendar
-from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.settings import Settings
@@ -168,6 +167,8 @@ def ingest_source(
     are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order; a
     file an earlier run died on (the source's journal next to the warehouse) is judged alone
     in a child with a memory limit, and rejected if it kills that child too."""
+    if source.reads_index:
+        ctx.cds_index()  # a broken index stops its source here, before any file is judged
     ensure_schemas(con)
     ensure_landing_table(con, source.name, source.landing_schema)
     done = accepted_hashes(con, source.name)
@@ -241,7 +242,8 @@ def load_ingest_context(
     the pseudonymizer only where personal data is read."""
     return IngestContext(
         codes=load_code_lists(settings.reference_file("code_lists.csv")),
-        index=load_index(settings.reference_file("cds_index.yaml")),
+        index=None,  # read when a source that uses it asks: a broken one stops no other
+        index_file=settings.reference_file("cds_index.yaml"),
         registry=registry,
         emis_codes=load_emis_codes(settings.reference_file("emis_indicators.csv")),
         pseudonymizer=load_pseudonymizer() if personal else None,

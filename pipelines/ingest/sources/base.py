@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -13,7 +14,7 @@ from pipelines.ingest.pseudonym import Pseudonymizer
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.text import parse_date_expr
 from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, TableSpec
-from pipelines.reference.cds_index import CdsIndex
+from pipelines.reference.cds_index import CdsIndex, load_index
 from pipelines.reference.code_lists import CodeLists
 from pipelines.reference.vocab import is_school_year
 from pipelines.settings import run_date
@@ -32,13 +33,25 @@ class IngestContext:
     """Reference data and registry the rules of a source may consult."""
 
     codes: CodeLists
-    index: CdsIndex
+    index: CdsIndex | None  # None: read from `index_file` when a rule first asks (cds_index())
     registry: pl.DataFrame | None  # school_code, level, is_active; None: not known (cds check)
     emis_codes: pl.DataFrame | None = None  # emis_indicators.csv
     pseudonymizer: Pseudonymizer | None = None  # needed for personal data
     # (school_year, period) of reporting_calendar.csv; None: not checked (cds check)
     calendar_periods: frozenset[tuple[str, str]] | None = None
     today: date = field(default_factory=run_date)  # the run's date (CDS_RUN_DATE)
+    index_file: Path | None = None  # cds_index.yaml, when `index` is not given
+
+    def cds_index(self) -> CdsIndex:
+        """The CĐS index, read from `index_file` the first time a source asks (only
+        cds_assessment does, `Source.reads_index`): a broken cds_index.yaml never stops the
+        ingestion of the other sources."""
+        if self.index is None:
+            if self.index_file is None:
+                raise ValueError("IngestContext has neither an index nor an index file")
+            object.__setattr__(self, "index", load_index(self.index_file))  # read once
+        assert self.index is not None
+        return self.index
 
 
 def near_codes(code: str, known: pl.Series, limit: int = 3) -> list[str]:
@@ -101,6 +114,7 @@ class Source:
     shape: Callable[[TableRead, IngestContext], Shaped]
     landing_schema: dict[str, pl.DataType] = field(default_factory=dict)
     personal: bool = False  # carries personal data (names, IDs)
+    reads_index: bool = False  # its rules consult the CĐS index (IngestContext.cds_index)
 
 
 def file_issue(

@@ -49,11 +49,14 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
 
 def shape(read: TableRead, ctx: IngestContext) -> Shaped:
     meta, file_issues = report_header(read, ctx, fixed_period="ca_nam")
-    if meta["school_level"] is not None and meta["school_level"] not in ctx.index.levels_in_scope:
+    if (
+        meta["school_level"] is not None
+        and meta["school_level"] not in ctx.cds_index().levels_in_scope
+    ):
         raise FileRejected(
             "level_out_of_scope",
             f"Trường cấp {meta['school_level']} không thuộc phạm vi bộ chỉ số "
-            f"{ctx.index.index_id} ({', '.join(ctx.index.levels_in_scope)})",
+            f"{ctx.cds_index().index_id} ({', '.join(ctx.cds_index().levels_in_scope)})",
             sheet=read.sheet,
             field="Mã trường",
             value=str(meta["school_code"]),
@@ -61,7 +64,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
     indicators = pl.DataFrame(
         [
             {"indicator_code": i.code, "rule": i.rule, "max_points": i.max_points}
-            for i in ctx.index.indicators
+            for i in ctx.cds_index().indicators
         ]
     )
     df = (
@@ -91,7 +94,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
             "unknown_indicator",
             "indicator_code",
             pl.col("indicator_code").is_not_null() & pl.col("rule").is_null(),
-            f"Mã tiêu chí không có trong bộ chỉ số {ctx.index.index_id}",
+            f"Mã tiêu chí không có trong bộ chỉ số {ctx.cds_index().index_id}",
         ),
         RowRule(
             "duplicate_indicator",
@@ -189,7 +192,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
         "evidence",
     )
     reported = set(df["indicator_code"].drop_nulls().to_list())
-    not_reported = [i.code for i in ctx.index.indicators if i.code not in reported]
+    not_reported = [i.code for i in ctx.cds_index().indicators if i.code not in reported]
     extra = (
         [
             file_issue(
@@ -219,4 +222,5 @@ CDS_ASSESSMENT = Source(
     spec=SPEC,
     shape=shape,
     landing_schema=LANDING_SCHEMA,
+    reads_index=True,
 )
