@@ -85,7 +85,7 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
 
     from pipelines.definitions import FULL_PIPELINE, build_definitions, full_run_tags
     from pipelines.reference.calendar import CalendarError
-    from pipelines.reference.cds_index import IndexError_
+    from pipelines.reference.cds_index import CdsIndexError
     from pipelines.reference.code_lists import CodeListError
 
     try:
@@ -100,7 +100,7 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
             )
             if timings:
                 _write_timings(Path(timings), defs, instance, result.run_id, started)
-    except (IndexError_, CalendarError, CodeListError) as exc:
+    except (CdsIndexError, CalendarError, CodeListError) as exc:
         click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {exc}", err=True)
         sys.exit(2)
     evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipelines.reference.calendar import CalendarError, load_calendar
-from pipelines.reference.cds_index import IndexError_, load_index, parse_index
+from pipelines.reference.cds_index import CdsIndexError, load_index, parse_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.settings import SHIPPED_REFERENCE
 
@@ -58,13 +58,13 @@ def _ind(doc: dict, code: str) -> dict:
     ],
 )
 def test_broken_index_is_refused_naming_the_item(mutate, needle: str) -> None:
-    with pytest.raises(IndexError_) as exc:
+    with pytest.raises(CdsIndexError) as exc:
         parse_index(_broken(mutate))
     assert needle in str(exc.value)
 
 
 def test_band_catch_all_rule_message() -> None:
-    with pytest.raises(IndexError_, match="mức cuối cùng"):
+    with pytest.raises(CdsIndexError, match="mức cuối cùng"):
         parse_index(_broken(lambda d: _ind(d, "1.7.2").update(bands=[{"upto": 2, "points": 7}])))
 
 

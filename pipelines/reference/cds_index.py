@@ -20,7 +20,7 @@ RULES = ("mandatory", "binary", "ratio", "bands")
 PROVENANCE = ("confirmed", "assumed")
 
 
-class IndexError_(ValueError):
+class CdsIndexError(ValueError):
     """The index file breaks the format; the message names the item."""
 
 
@@ -172,27 +172,27 @@ class CdsIndex:
 
 def _number(value: Any, where: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise IndexError_(f"{where}: '{what}' phải là một số (đang là {value!r})")
+        raise CdsIndexError(f"{where}: '{what}' phải là một số (đang là {value!r})")
     return float(value)
 
 
 def _parse_bands(raw: Any, where: str, max_points: float) -> tuple[Band, ...]:
     if not isinstance(raw, list) or not raw:
-        raise IndexError_(f"{where}: danh sách mức (bands) trống hoặc sai định dạng")
+        raise CdsIndexError(f"{where}: danh sách mức (bands) trống hoặc sai định dạng")
     bands: list[Band] = []
     for n, b in enumerate(raw, start=1):
         if not isinstance(b, dict) or "points" not in b:
-            raise IndexError_(f"{where}, mức thứ {n}: thiếu 'points'")
+            raise CdsIndexError(f"{where}, mức thứ {n}: thiếu 'points'")
         unknown = set(b) - {"upto", "from", "points"}
         if unknown:
-            raise IndexError_(f"{where}, mức thứ {n}: khoá không hợp lệ {sorted(unknown)}")
+            raise CdsIndexError(f"{where}, mức thứ {n}: khoá không hợp lệ {sorted(unknown)}")
         points = _number(b["points"], f"{where}, mức thứ {n}", "points")
         if points < 0 or points > max_points:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{where}, mức thứ {n}: điểm {points:g} nằm ngoài 0…{max_points:g} (max_points)"
             )
         if "upto" in b and "from" in b:
-            raise IndexError_(f"{where}, mức thứ {n}: chỉ được có một trong 'upto' hoặc 'from'")
+            raise CdsIndexError(f"{where}, mức thứ {n}: chỉ được có một trong 'upto' hoặc 'from'")
         if "upto" in b:
             bands.append(Band("upto", _number(b["upto"], where, "upto"), points))
         elif "from" in b:
@@ -200,53 +200,53 @@ def _parse_bands(raw: Any, where: str, max_points: float) -> tuple[Band, ...]:
         else:
             bands.append(Band("any", None, points))
     if bands[-1].op != "any":
-        raise IndexError_(
+        raise CdsIndexError(
             f"{where}: mức cuối cùng phải là mức mặc định (không có 'upto'/'from') "
             "để mọi giá trị đều được chấm điểm"
         )
     if any(b.op == "any" for b in bands[:-1]):
-        raise IndexError_(f"{where}: mức mặc định (không có cận) chỉ được đứng cuối danh sách")
+        raise CdsIndexError(f"{where}: mức mặc định (không có cận) chỉ được đứng cuối danh sách")
     return tuple(bands)
 
 
 def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
-    """Validate a parsed YAML document and build the index; raise IndexError_ naming the item."""
+    """Validate a parsed YAML document and build the index; raise CdsIndexError naming the item."""
     if not isinstance(doc, dict):
-        raise IndexError_(f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)")
+        raise CdsIndexError(f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)")
     for key in ("index_id", "levels_in_scope", "level_bounds", "groups", "indicators"):
         if key not in doc:
-            raise IndexError_(f"{origin}: thiếu mục bắt buộc '{key}'")
+            raise CdsIndexError(f"{origin}: thiếu mục bắt buộc '{key}'")
     index_id = str(doc["index_id"]).strip()
     if not index_id:
-        raise IndexError_(f"{origin}: 'index_id' trống")
+        raise CdsIndexError(f"{origin}: 'index_id' trống")
 
     scope = doc["levels_in_scope"]
     if not isinstance(scope, list) or not scope:
-        raise IndexError_(f"{origin}: 'levels_in_scope' phải là danh sách cấp học")
+        raise CdsIndexError(f"{origin}: 'levels_in_scope' phải là danh sách cấp học")
     for lv in scope:
         if lv not in SCHOOL_LEVELS:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{origin}: cấp học '{lv}' trong 'levels_in_scope' không hợp lệ "
                 f"(chỉ nhận {', '.join(SCHOOL_LEVELS)})"
             )
 
     bounds = doc["level_bounds"]
     if not isinstance(bounds, dict) or {"level2_from", "level3_above"} - set(bounds):
-        raise IndexError_(f"{origin}: 'level_bounds' cần 'level2_from' và 'level3_above'")
+        raise CdsIndexError(f"{origin}: 'level_bounds' cần 'level2_from' và 'level3_above'")
     level2_from = _number(bounds["level2_from"], f"{origin}: level_bounds", "level2_from")
     level3_above = _number(bounds["level3_above"], f"{origin}: level_bounds", "level3_above")
     if level2_from > level3_above:
-        raise IndexError_(f"{origin}: level_bounds: level2_from lớn hơn level3_above")
+        raise CdsIndexError(f"{origin}: level_bounds: level2_from lớn hơn level3_above")
 
     groups: list[Group] = []
     for g in doc["groups"] or []:
         if not isinstance(g, dict) or "code" not in g:
-            raise IndexError_(f"{origin}: nhóm tiêu chí thiếu 'code': {g!r}")
+            raise CdsIndexError(f"{origin}: nhóm tiêu chí thiếu 'code': {g!r}")
         code = str(g["code"])
         if any(x.code == code for x in groups):
-            raise IndexError_(f"{origin}: mã nhóm '{code}' bị trùng")
+            raise CdsIndexError(f"{origin}: mã nhóm '{code}' bị trùng")
         if "max_points" not in g:
-            raise IndexError_(f"{origin}: nhóm '{code}' thiếu 'max_points'")
+            raise CdsIndexError(f"{origin}: nhóm '{code}' thiếu 'max_points'")
         groups.append(
             Group(
                 code,
@@ -255,18 +255,18 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
             )
         )
     if not groups:
-        raise IndexError_(f"{origin}: không có nhóm tiêu chí nào ('groups')")
+        raise CdsIndexError(f"{origin}: không có nhóm tiêu chí nào ('groups')")
     group_codes = {g.code for g in groups}
 
     criteria: dict[str, str] = {}
     for c in doc.get("criteria") or []:
         if not isinstance(c, dict) or "code" not in c:
-            raise IndexError_(f"{origin}: tiêu chí thiếu 'code': {c!r}")
+            raise CdsIndexError(f"{origin}: tiêu chí thiếu 'code': {c!r}")
         code = str(c["code"])
         if code in criteria:
-            raise IndexError_(f"{origin}: mã tiêu chí '{code}' (criteria) bị trùng")
+            raise CdsIndexError(f"{origin}: mã tiêu chí '{code}' (criteria) bị trùng")
         if str(c.get("group")) not in group_codes:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{origin}: tiêu chí '{code}' thuộc nhóm không tồn tại '{c.get('group')}'"
             )
         criteria[code] = str(c.get("name", ""))
@@ -275,50 +275,50 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
     seen: set[str] = set()
     for raw in doc["indicators"] or []:
         if not isinstance(raw, dict) or "code" not in raw:
-            raise IndexError_(f"{origin}: chỉ số thiếu 'code': {raw!r}")
+            raise CdsIndexError(f"{origin}: chỉ số thiếu 'code': {raw!r}")
         code = str(raw["code"])
         where = f"{origin}: chỉ số '{code}'"
         if code in seen:
-            raise IndexError_(f"{where}: mã chỉ số bị trùng")
+            raise CdsIndexError(f"{where}: mã chỉ số bị trùng")
         seen.add(code)
         group = str(raw.get("group"))
         if group not in group_codes:
-            raise IndexError_(f"{where}: thuộc nhóm không tồn tại '{raw.get('group')}'")
+            raise CdsIndexError(f"{where}: thuộc nhóm không tồn tại '{raw.get('group')}'")
         criterion = str(raw["criterion"]) if raw.get("criterion") is not None else None
         if criteria and criterion is not None and criterion not in criteria:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{where}: tiêu chí '{criterion}' không có trong danh sách 'criteria'"
             )
         rule = raw.get("rule")
         if rule not in RULES:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{where}: quy tắc chấm '{rule}' không hợp lệ (chỉ nhận {', '.join(RULES)})"
             )
         provenance = raw.get("provenance", "confirmed")
         if provenance not in PROVENANCE:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{where}: provenance '{provenance}' không hợp lệ (confirmed | assumed)"
             )
         if rule == "mandatory":
             if raw.get("max_points") not in (None, 0):
-                raise IndexError_(f"{where}: điều kiện bắt buộc (mandatory) không có điểm")
+                raise CdsIndexError(f"{where}: điều kiện bắt buộc (mandatory) không có điểm")
             max_points = 0.0
         else:
             if "max_points" not in raw:
-                raise IndexError_(f"{where}: thiếu 'max_points'")
+                raise CdsIndexError(f"{where}: thiếu 'max_points'")
             max_points = _number(raw["max_points"], where, "max_points")
             if max_points <= 0:
-                raise IndexError_(f"{where}: 'max_points' phải lớn hơn 0")
+                raise CdsIndexError(f"{where}: 'max_points' phải lớn hơn 0")
         bands: tuple[Band, ...] = ()
         by_level: dict[str, tuple[Band, ...]] = {}
         if rule == "bands":
             bands = _parse_bands(raw.get("bands"), where, max_points)
             for level, lst in (raw.get("bands_by_level") or {}).items():
                 if level not in SCHOOL_LEVELS:
-                    raise IndexError_(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
+                    raise CdsIndexError(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
                 by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
         elif raw.get("bands") or raw.get("bands_by_level"):
-            raise IndexError_(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
+            raise CdsIndexError(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
         indicators.append(
             Indicator(
                 code=code,
@@ -335,12 +335,12 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
             )
         )
     if not indicators:
-        raise IndexError_(f"{origin}: không có chỉ số nào ('indicators')")
+        raise CdsIndexError(f"{origin}: không có chỉ số nào ('indicators')")
 
     for g in groups:
         total = sum(i.max_points for i in indicators if i.group == g.code)
         if abs(total - g.max_points) > 1e-9:
-            raise IndexError_(
+            raise CdsIndexError(
                 f"{origin}: nhóm '{g.code}': tổng điểm các chỉ số là {total:g}, "
                 f"khác max_points {g.max_points:g}"
             )
@@ -363,7 +363,7 @@ def load_index(path: Path) -> CdsIndex:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise IndexError_(f"Không tìm thấy tệp bộ chỉ số: {path}") from exc
+        raise CdsIndexError(f"Không tìm thấy tệp bộ chỉ số: {path}") from exc
     except yaml.YAMLError as exc:
-        raise IndexError_(f"{Path(path).name}: tệp YAML không đọc được: {exc}") from exc
+        raise CdsIndexError(f"{Path(path).name}: tệp YAML không đọc được: {exc}") from exc
     return parse_index(doc, origin=Path(path).name)
