@@ -212,7 +212,9 @@ def _parse_bands(raw: Any, where: str, max_points: float) -> tuple[Band, ...]:
 def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
     """Validate a parsed YAML document and build the index; raise CdsIndexError naming the item."""
     if not isinstance(doc, dict):
-        raise CdsIndexError(f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)")
+        raise CdsIndexError(
+            f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)"
+        )
     for key in ("index_id", "levels_in_scope", "level_bounds", "groups", "indicators"):
         if key not in doc:
             raise CdsIndexError(f"{origin}: thiếu mục bắt buộc '{key}'")
@@ -315,7 +317,9 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
             bands = _parse_bands(raw.get("bands"), where, max_points)
             for level, lst in (raw.get("bands_by_level") or {}).items():
                 if level not in SCHOOL_LEVELS:
-                    raise CdsIndexError(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
+                    raise CdsIndexError(
+                        f"{where}: bands_by_level có cấp học không hợp lệ '{level}'"
+                    )
                 by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
         elif raw.get("bands") or raw.get("bands_by_level"):
             raise CdsIndexError(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
