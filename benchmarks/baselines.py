@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CSV = {".csv"}
-EXCEL = {".xlsx", ".xls"}
 
 
 @dataclass(frozen=True)

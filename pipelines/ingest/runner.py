@@ -49,8 +49,9 @@ __all__ = [
 BATCH_FILES = 500
 BATCH_ROWS = 1_000_000
 
-# Lock files and editor droppings that sit next to real files in a shared folder.
-_IGNORED_PREFIXES = ("~$", ".~lock", ".")
+# Lock files and editor droppings that sit next to real files in a shared folder: Excel's
+# `~$…`, and every hidden file (LibreOffice's `.~lock…#` among them).
+_IGNORED_PREFIXES = ("~$", ".")
 
 
 def file_sha256(path: Path) -> str:

@@ -26,7 +26,6 @@ from pipelines.ingest.text import fold, fold_expr, fold_header
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv",)
-SUPPORTED_SUFFIXES = EXCEL_SUFFIXES + CSV_SUFFIXES
 HEADER_SEARCH_ROWS = 200  # the header row must appear among the first rows of a sheet
 
 

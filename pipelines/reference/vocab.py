@@ -3,7 +3,6 @@
 import re
 
 SCHOOL_LEVELS: tuple[str, ...] = ("MN", "TH", "THCS", "TH_THCS", "THPT")
-REPORTS: tuple[str, ...] = ("emis_report", "students", "teachers", "cds_assessment")
 PERIODS_BY_REPORT: dict[str, tuple[str, ...]] = {
     "emis_report": ("dau_nam", "cuoi_nam"),
     "students": ("dau_nam", "cuoi_nam"),
