@@ -29,12 +29,7 @@ duplicate_files as (
         source,
         source_file,
         file_sha256,
-        null as sheet,
-        null::bigint as source_row,
-        null as field,
         'duplicate_file' as rule_id,
-        'warning' as severity,
-        'file_warning' as kind,
         'Tệp ''' || source_file || ''' trùng nội dung với tệp đã nạp ''' || duplicate_of
             || ''': không tính thêm lần nộp' as message_vi,
         duplicate_of as value,
@@ -56,13 +51,9 @@ same_date_versions as (
         v.report as source,
         v.source_file,
         v.file_sha256,
-        null as sheet,
-        null::bigint as source_row,
         case when v.report in ('students', 'teachers') then 'Ngày xuất dữ liệu'
             else 'Ngày báo cáo' end as field,
         'same_date_versions' as rule_id,
-        'warning' as severity,
-        'file_warning' as kind,
         'Hai phiên bản cùng ngày nộp '
             || coalesce(strftime(v.submitted_on, '%d/%m/%Y'), '(không ghi ngày)')
             || ' của ' || v.report || ' ' || v.school_year || ' ' || v.period
@@ -95,21 +86,14 @@ same_date_registries as (
         'schools' as source,
         r.source_file,
         r.file_sha256,
-        null as sheet,
-        null::bigint as source_row,
         'Ngày hiệu lực' as field,
         'registry_same_effective_date' as rule_id,
-        'warning' as severity,
-        'file_warning' as kind,
         'Hai danh mục trường cùng ngày hiệu lực '
             || coalesce(strftime(r.effective_on, '%d/%m/%Y'), '(không ghi ngày)')
             || ': dùng tệp ''' || winner.source_file || ''', không dùng tệp '''
             || r.source_file || ''' (tệp xếp sau theo đường dẫn được dùng); ghi ''Ngày hiệu'
             || ' lực'' khác nhau ở phần đầu mỗi tệp' as message_vi,
-        winner.source_file as value,
-        null as school_code,
-        null as school_year,
-        null as period
+        winner.source_file as value
     from registries as r
     inner join registries as winner
         on winner.effective_on is not distinct from r.effective_on
@@ -128,12 +112,8 @@ unlisted_schools as (
         v.report as source,
         v.source_file,
         v.file_sha256,
-        null as sheet,
-        null::bigint as source_row,
         'Mã trường' as field,
         'school_not_in_year_registry' as rule_id,
-        'warning' as severity,
-        'file_warning' as kind,
         'Trường ' || v.school_code || ' không có trong danh mục trường có hiệu lực cho năm học '
             || v.school_year || ' (tệp ''' || y.in_force_file || ''''
             || coalesce(', hiệu lực ' || strftime(y.in_force_effective_on, '%d/%m/%Y'), '')
@@ -178,20 +158,28 @@ duplicate_ids as (
     where is_duplicate_id
 ),
 
+file_warnings as (
+    -- what the warehouse chose between files: warnings on a whole file (no sheet, no row)
+    select *, 'warning' as severity, 'file_warning' as kind
+    from (
+        select * from duplicate_files
+        union all by name
+        select * from same_date_versions
+        union all by name
+        select * from same_date_registries
+        union all by name
+        select * from unlisted_schools
+    )
+),
+
 unioned as (
     select * from current_issues
     union all by name
-    select * from duplicate_files
+    select * from file_warnings
     union all by name
     select * from rule_breaches
     union all by name
     select * from duplicate_ids
-    union all by name
-    select * from same_date_versions
-    union all by name
-    select * from same_date_registries
-    union all by name
-    select * from unlisted_schools
 ),
 
 final as (
