@@ -14,7 +14,7 @@ import pytest
 from pipelines.generate import FAULT_KINDS, generate
 from pipelines.generate.geography import SCALES, Scale
 from pipelines.ingest.personal_id import id_rule_expr
-from pipelines.ingest.sources.specs import EMIS_REPORT, STUDENTS, TEACHERS
+from pipelines.ingest.sources.specs import EMIS_REPORT_SPEC, STUDENTS_SPEC, TEACHERS_SPEC
 from pipelines.ingest.text import parse_count_expr, parse_date_expr
 from pipelines.ingest.workbook import FileRejected, read_table
 from pipelines.reference.code_lists import load_code_lists
@@ -64,7 +64,7 @@ def test_manifest_lists_existing_files_and_every_kind(district) -> None:
 
 def test_file_level_faults_make_files_unusable(district) -> None:
     out, manifest = district
-    specs = {"emis_report": EMIS_REPORT, "students": STUDENTS, "teachers": TEACHERS}
+    specs = {"emis_report": EMIS_REPORT_SPEC, "students": STUDENTS_SPEC, "teachers": TEACHERS_SPEC}
     for f in manifest["faults"]:
         if f["kind"] in ("corrupt_workbook", "missing_required_column") and f["source"] in specs:
             with pytest.raises(FileRejected):
@@ -78,7 +78,7 @@ def _read(path: Path, spec) -> pl.DataFrame:
 
 
 def _emis(path: Path) -> dict[str, tuple[int | None, int | None, int | None]]:
-    data = _read(path, EMIS_REPORT).with_columns(
+    data = _read(path, EMIS_REPORT_SPEC).with_columns(
         *[parse_count_expr(c) for c in ("total", "female", "ethnic")]
     )
     return {
@@ -118,7 +118,7 @@ def test_exports_agree_with_reports(district) -> None:
         key = (f["school_code"], f["school_year"], f["period"])
         if key not in emis:
             continue
-        students = _read(out / f["file"], STUDENTS)
+        students = _read(out / f["file"], STUDENTS_SPEC)
         active = students.filter(pl.col("status").is_in(["Đang học", "Chuyển đến"]))
         assert active.height == _emis(out / emis[key]["file"])["201"][0], key
         checked += 1
@@ -138,7 +138,7 @@ def _people(path: Path, spec) -> pl.DataFrame:
 
 @pytest.mark.parametrize(
     ("source", "spec", "code_col"),
-    [("students", STUDENTS, "student_code"), ("teachers", TEACHERS, "staff_code")],
+    [("students", STUDENTS_SPEC, "student_code"), ("teachers", TEACHERS_SPEC, "staff_code")],
 )
 def test_ids_and_codes_valid_unless_injected(district, source, spec, code_col) -> None:
     out, manifest = district

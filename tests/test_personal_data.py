@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines.ingest.pseudonym import Pseudonymizer, load_pseudonymizer
-from pipelines.ingest.sources.specs import STUDENTS, TEACHERS
+from pipelines.ingest.sources.specs import STUDENTS_SPEC, TEACHERS_SPEC
 from pipelines.ingest.workbook import FileRejected, read_table
 from tests.builders import PROJECT_ROOT
 from tests.conftest import SAMPLE_SECRET as SECRET
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 def _personal_values(raw: Path) -> tuple[set[str], set[str]]:
     names: set[str] = set()
     ids: set[str] = set()
-    for source, spec in (("students", STUDENTS), ("teachers", TEACHERS)):
+    for source, spec in (("students", STUDENTS_SPEC), ("teachers", TEACHERS_SPEC)):
         for path in sorted((raw / source).rglob("*.*")):
             try:
                 data = read_table(path, spec).data

@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules, duplicated_after_first
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source, report_header
-from pipelines.ingest.sources.specs import EMIS_REPORT as SPEC
+from pipelines.ingest.sources.specs import EMIS_REPORT_SPEC as SPEC
 from pipelines.ingest.text import nfc_expr, parse_count_expr
 from pipelines.ingest.workbook import TableRead
 

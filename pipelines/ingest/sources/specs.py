@@ -14,7 +14,7 @@ from pipelines.ingest.sources.base import (
 )
 from pipelines.ingest.workbook import ColumnSpec, TableSpec
 
-EMIS_REPORT = TableSpec(
+EMIS_REPORT_SPEC = TableSpec(
     columns=(
         ColumnSpec("indicator_code", ("Mã số",), required=True),
         ColumnSpec("label", ("Chỉ tiêu",)),
@@ -25,7 +25,7 @@ EMIS_REPORT = TableSpec(
     header_fields=(HF_SCHOOL, HF_YEAR, HF_PERIOD, HF_REPORT_DATE),
 )
 
-STUDENTS = TableSpec(
+STUDENTS_SPEC = TableSpec(
     columns=(
         ColumnSpec("student_code", ("Mã học sinh",), required=True),
         ColumnSpec("full_name", ("Họ và tên", "Họ tên")),
@@ -44,7 +44,7 @@ STUDENTS = TableSpec(
     combine_sheets=True,  # one sheet per class is common
 )
 
-TEACHERS = TableSpec(
+TEACHERS_SPEC = TableSpec(
     columns=(
         ColumnSpec("staff_code", ("Mã cán bộ",), required=True),
         ColumnSpec("full_name", ("Họ và tên", "Họ tên")),

@@ -7,7 +7,7 @@ import polars as pl
 from pipelines.ingest.rules import RowRule
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source
 from pipelines.ingest.sources.people import shape_people, unknown_label_rule
-from pipelines.ingest.sources.specs import STUDENTS as SPEC
+from pipelines.ingest.sources.specs import STUDENTS_SPEC as SPEC
 from pipelines.ingest.text import fold_expr, parse_count_expr
 from pipelines.ingest.workbook import TableRead
 
