@@ -23,17 +23,15 @@ with_replacement as (
     -- the load order says only which content is at a path now: a rebuild sees that one
     select
         *,
-        load_seq < max(load_seq) over (partition by source_file) as is_replaced
+        {{ is_replaced_at_path() }} as is_replaced
     from registry_files
 ),
 
 ordered as (
     select
         *,
-        row_number() over (
-            order by effective_on asc nulls first, source_file asc, is_replaced desc,
-                file_sha256 asc
-        ) as registry_order
+        row_number() over (order by {{ file_order('effective_on', undated='first') }})
+            as registry_order
     from with_replacement
 ),
 

@@ -23,7 +23,7 @@ with_replacement as (
     -- the load order says only which content is at a path now: a rebuild sees that one
     select
         *,
-        load_seq < max(load_seq) over (partition by report, source_file) as is_replaced
+        {{ is_replaced_at_path(['report', 'source_file']) }} as is_replaced
     from accepted_files
 ),
 
@@ -32,14 +32,8 @@ numbered as (
         *,
         row_number() over (
             partition by report, school_code, school_year, period
-            order by submitted_on asc nulls last, source_file asc, is_replaced desc,
-                file_sha256 asc
+            order by {{ file_order('submitted_on', undated='last') }}
         ) as version_no,
-        row_number() over (
-            partition by report, school_code, school_year, period
-            order by submitted_on desc nulls last, source_file desc, is_replaced asc,
-                file_sha256 desc
-        ) as recency_rank,
         count(*) over (partition by report, school_code, school_year, period) as versions
     from with_replacement
 ),
@@ -47,7 +41,8 @@ numbered as (
 with_first_and_last as (
     select
         *,
-        recency_rank = 1 as is_latest,
+        -- the last in the one order: an undated version comes last (contract §5)
+        version_no = versions as is_latest,
         first_value(submitted_on) over (
             partition by report, school_code, school_year, period order by version_no
         ) as first_submitted_on,
