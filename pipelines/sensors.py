@@ -85,14 +85,8 @@ def scan_raw(raw_dir: Path, seen: dict[str, list], now: float, settle_seconds: f
     return scan
 
 
-# Built by full runs and reference changes only: the dbt docs describe the models and their
-# columns, which a school's file does not change (about 20 s a run saved, issue 15.10).
-NOT_ON_NEW_FILES = dg.AssetSelection.assets(["publish", "dbt_docs"])
-
-
 def _downstream(context: dg.SensorEvaluationContext, sources: set[str]) -> list[dg.AssetKey]:
     selection = dg.AssetSelection.assets(*[["landing", s] for s in sorted(sources)]).downstream()
-    selection = selection - NOT_ON_NEW_FILES
     return sorted(selection.resolve(context.repository_def.asset_graph), key=str)
 
 

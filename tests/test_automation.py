@@ -67,7 +67,6 @@ def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -
     assert len(first.run_requests) == 1  # the first look: everything is new, one full run
     selected = {k.to_user_string() for k in first.run_requests[0].asset_selection}
     assert {"landing/schools", "landing/emis_report", "publish/analytics_db"} <= selected
-    assert "publish/dbt_docs" in selected  # the first run builds the docs too
     # nothing is built yet: the reference group too, or GX flags every code (issue 15)
     assert {
         "reference/code_lists",
@@ -99,10 +98,7 @@ def test_a_new_report_runs_only_its_period_and_what_it_feeds(deployment) -> None
     assert "landing/emis_report" in selected
     assert "marts/data_completeness_school" in selected
     assert "publish/analytics_db" in selected
-    assert "publish/html_report" in selected
     assert not {"landing/schools", "landing/students", "landing/cds_assessment"} & selected
-    # a school's file changes no model or column: the dbt docs are not rebuilt (issue 15.10)
-    assert "publish/dbt_docs" not in selected
     assert json.loads(run.tags["cds/files"]) == {"emis_report": 1}
 
 
