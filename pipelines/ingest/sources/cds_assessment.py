@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules, duplicated_after_first
@@ -17,6 +19,7 @@ from pipelines.ingest.sources.base import (
 )
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_count_expr, parse_number_expr
 from pipelines.ingest.workbook import ColumnSpec, FileRejected, TableRead, TableSpec
+from pipelines.reference.cds_index import CdsIndex
 
 SPEC = TableSpec(
     columns=(
@@ -47,27 +50,130 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def shape(read: TableRead, ctx: IngestContext) -> Shaped:
-    meta, file_issues = report_header(read, ctx, fixed_period="ca_nam")
-    if (
-        meta["school_level"] is not None
-        and meta["school_level"] not in ctx.cds_index().levels_in_scope
-    ):
+_NUMERIC_RULE = pl.col("rule").is_in(["binary", "ratio", "bands"])
+_SCORE_GIVEN = pl.col("self_score").is_not_null()
+_IS_MANDATORY = pl.col("rule") == "mandatory"
+_MANDATORY_OK = pl.col("score_word").is_not_null() | pl.col("score_num").is_in([0.0, 1.0])
+
+# `{index_id}` is the index's id (cds_index.yaml), filled in by `rules_for`.
+RULES = [
+    RowRule(
+        "required_missing",
+        "indicator_code",
+        pl.col("indicator_code").is_null(),
+        "Thiếu mã tiêu chí",
+    ),
+    RowRule(
+        "unknown_indicator",
+        "indicator_code",
+        pl.col("indicator_code").is_not_null() & pl.col("rule").is_null(),
+        "Mã tiêu chí không có trong bộ chỉ số {index_id}",
+    ),
+    RowRule(
+        "duplicate_indicator",
+        "indicator_code",
+        duplicated_after_first("indicator_code"),
+        "Mã tiêu chí khai báo nhiều lần trong phiếu (dòng sau bị loại)",
+    ),
+    RowRule(
+        "invalid_self_score",
+        "self_score",
+        _SCORE_GIVEN & pl.col("score_num").is_null() & pl.col("score_word").is_null(),
+        "Điểm tự đánh giá không hợp lệ (cần số ≥ 0, hoặc Đạt/Không đạt)",
+    ),
+    RowRule(
+        "negative_self_score",
+        "self_score",
+        pl.col("score_num") < 0,
+        "Điểm tự đánh giá không được âm",
+    ),
+    RowRule(
+        "self_score_type_mismatch",
+        "self_score",
+        _SCORE_GIVEN & _IS_MANDATORY & ~_MANDATORY_OK,
+        "Điều kiện bắt buộc chỉ nhận Đạt/Không đạt (hoặc Có/Không)",
+    ),
+    RowRule(
+        "self_score_type_mismatch",
+        "self_score",
+        _NUMERIC_RULE & pl.col("score_num").is_null() & pl.col("score_word").is_not_null(),
+        "Chỉ số tính điểm cần điểm bằng số, không phải Đạt/Không đạt",
+    ),
+    RowRule(
+        "invalid_optional_count",
+        "numerator",
+        pl.col("numerator").is_not_null() & pl.col("num").is_null(),
+        "Tử số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
+        severity="warning",
+    ),
+    RowRule(
+        "invalid_optional_count",
+        "denominator",
+        pl.col("denominator").is_not_null() & pl.col("den").is_null(),
+        "Mẫu số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
+        severity="warning",
+    ),
+    RowRule(
+        "self_score_above_max",
+        "self_score",
+        _NUMERIC_RULE & (pl.col("score_num") > pl.col("max_points")),
+        "Điểm tự đánh giá vượt điểm tối đa của chỉ số; được tính bằng điểm tối đa",
+        severity="warning",
+    ),
+    RowRule(
+        "numerator_above_denominator",
+        "numerator",
+        (pl.col("rule") == "ratio") & (pl.col("num") > pl.col("den")),
+        "Tử số lớn hơn mẫu số",
+        severity="warning",
+        value=pl.format("{}/{}", pl.col("num"), pl.col("den")),
+    ),
+    RowRule(
+        "missing_evidence",
+        "evidence",
+        pl.col("evidence").is_null()
+        & (
+            (_NUMERIC_RULE & (pl.col("score_num") > 0))
+            | (pl.col("score_word") == "yes")
+            | (_IS_MANDATORY & (pl.col("score_num") == 1.0))
+        ),
+        "Tự đánh giá có điểm/Đạt nhưng không có minh chứng: không được công nhận khi thẩm định",
+        severity="warning",
+        value=pl.col("indicator_code"),
+    ),
+]
+
+
+def rules_for(index: CdsIndex) -> list[RowRule]:
+    """RULES, their messages naming `index`."""
+    return [
+        replace(r, message_vi=r.message_vi.replace("{index_id}", index.index_id)) for r in RULES
+    ]
+
+
+def check_level_in_scope(meta: dict, read: TableRead, index: CdsIndex) -> None:
+    """A school of a level the index does not assess: the whole file is rejected."""
+    level = meta["school_level"]
+    if level is not None and level not in index.levels_in_scope:
         raise FileRejected(
             "level_out_of_scope",
-            f"Trường cấp {meta['school_level']} không thuộc phạm vi bộ chỉ số "
-            f"{ctx.cds_index().index_id} ({', '.join(ctx.cds_index().levels_in_scope)})",
+            f"Trường cấp {level} không thuộc phạm vi bộ chỉ số "
+            f"{index.index_id} ({', '.join(index.levels_in_scope)})",
             sheet=read.sheet,
             field="Mã trường",
             value=str(meta["school_code"]),
         )
+
+
+def typed_rows(read: TableRead, ctx: IngestContext, index: CdsIndex) -> pl.DataFrame:
+    """The sheet's rows, cleaned and parsed, each with its indicator's rule and maximum."""
     indicators = pl.DataFrame(
         [
             {"indicator_code": i.code, "rule": i.rule, "max_points": i.max_points}
-            for i in ctx.cds_index().indicators
+            for i in index.indicators
         ]
     )
-    df = (
+    return (
         read.data.with_columns(*[pl.lit(None, pl.String).alias(k) for k in read.missing_columns])
         .with_columns(*[nfc_expr(c.key) for c in SPEC.columns])
         .with_columns(
@@ -79,98 +185,12 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
         )
         .join(indicators, on="indicator_code", how="left")
     )
-    numeric_rule = pl.col("rule").is_in(["binary", "ratio", "bands"])
-    score_given = pl.col("self_score").is_not_null()
-    is_mandatory = pl.col("rule") == "mandatory"
-    mandatory_ok = pl.col("score_word").is_not_null() | pl.col("score_num").is_in([0.0, 1.0])
-    rules = [
-        RowRule(
-            "required_missing",
-            "indicator_code",
-            pl.col("indicator_code").is_null(),
-            "Thiếu mã tiêu chí",
-        ),
-        RowRule(
-            "unknown_indicator",
-            "indicator_code",
-            pl.col("indicator_code").is_not_null() & pl.col("rule").is_null(),
-            f"Mã tiêu chí không có trong bộ chỉ số {ctx.cds_index().index_id}",
-        ),
-        RowRule(
-            "duplicate_indicator",
-            "indicator_code",
-            duplicated_after_first("indicator_code"),
-            "Mã tiêu chí khai báo nhiều lần trong phiếu (dòng sau bị loại)",
-        ),
-        RowRule(
-            "invalid_self_score",
-            "self_score",
-            score_given & pl.col("score_num").is_null() & pl.col("score_word").is_null(),
-            "Điểm tự đánh giá không hợp lệ (cần số ≥ 0, hoặc Đạt/Không đạt)",
-        ),
-        RowRule(
-            "negative_self_score",
-            "self_score",
-            pl.col("score_num") < 0,
-            "Điểm tự đánh giá không được âm",
-        ),
-        RowRule(
-            "self_score_type_mismatch",
-            "self_score",
-            score_given & is_mandatory & ~mandatory_ok,
-            "Điều kiện bắt buộc chỉ nhận Đạt/Không đạt (hoặc Có/Không)",
-        ),
-        RowRule(
-            "self_score_type_mismatch",
-            "self_score",
-            numeric_rule & pl.col("score_num").is_null() & pl.col("score_word").is_not_null(),
-            "Chỉ số tính điểm cần điểm bằng số, không phải Đạt/Không đạt",
-        ),
-        RowRule(
-            "invalid_optional_count",
-            "numerator",
-            pl.col("numerator").is_not_null() & pl.col("num").is_null(),
-            "Tử số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
-            severity="warning",
-        ),
-        RowRule(
-            "invalid_optional_count",
-            "denominator",
-            pl.col("denominator").is_not_null() & pl.col("den").is_null(),
-            "Mẫu số phải là số nguyên không âm: ô này bị bỏ qua, điểm tự đánh giá vẫn được nhận",
-            severity="warning",
-        ),
-        RowRule(
-            "self_score_above_max",
-            "self_score",
-            numeric_rule & (pl.col("score_num") > pl.col("max_points")),
-            "Điểm tự đánh giá vượt điểm tối đa của chỉ số; được tính bằng điểm tối đa",
-            severity="warning",
-        ),
-        RowRule(
-            "numerator_above_denominator",
-            "numerator",
-            (pl.col("rule") == "ratio") & (pl.col("num") > pl.col("den")),
-            "Tử số lớn hơn mẫu số",
-            severity="warning",
-            value=pl.format("{}/{}", pl.col("num"), pl.col("den")),
-        ),
-        RowRule(
-            "missing_evidence",
-            "evidence",
-            pl.col("evidence").is_null()
-            & (
-                (numeric_rule & (pl.col("score_num") > 0))
-                | (pl.col("score_word") == "yes")
-                | (is_mandatory & (pl.col("score_num") == 1.0))
-            ),
-            "Tự đánh giá có điểm/Đạt nhưng không có minh chứng: không được công nhận khi thẩm định",
-            severity="warning",
-            value=pl.col("indicator_code"),
-        ),
-    ]
-    outcome = apply_row_rules(df, rules, LABELS)
-    accepted = outcome.accepted.select(
+
+
+def accepted_rows(accepted: pl.DataFrame, meta: dict) -> pl.DataFrame:
+    """The accepted rows in landing's columns: a mandatory condition is met or not, a
+    scored indicator has its score."""
+    return accepted.select(
         "_row",
         "_sheet",
         pl.lit(meta["school_code"]).alias("school_code"),
@@ -191,26 +211,38 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
         pl.col("den").alias("denominator"),
         "evidence",
     )
+
+
+def not_reported_issues(df: pl.DataFrame, index: CdsIndex) -> list[pl.DataFrame]:
+    """One warning listing the index's indicators the file does not report, if any."""
     reported = set(df["indicator_code"].drop_nulls().to_list())
-    not_reported = [i.code for i in ctx.cds_index().indicators if i.code not in reported]
-    extra = (
-        [
-            file_issue(
-                "Mã tiêu chí",
-                "indicators_not_reported",
-                "warning",
-                f"Phiếu thiếu {len(not_reported)} chỉ số của bộ chỉ số (tính 0 điểm/không đạt): "
-                + ", ".join(not_reported),
-                ", ".join(not_reported),
-            )
-        ]
-        if not_reported
-        else []
+    not_reported = [i.code for i in index.indicators if i.code not in reported]
+    if not not_reported:
+        return []
+    return [
+        file_issue(
+            "Mã tiêu chí",
+            "indicators_not_reported",
+            "warning",
+            f"Phiếu thiếu {len(not_reported)} chỉ số của bộ chỉ số (tính 0 điểm/không đạt): "
+            + ", ".join(not_reported),
+            ", ".join(not_reported),
+        )
+    ]
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    index = ctx.cds_index()
+    meta, file_issues = report_header(read, ctx, fixed_period="ca_nam")
+    check_level_in_scope(meta, read, index)
+    df = typed_rows(read, ctx, index)
+    outcome = apply_row_rules(df, rules_for(index), LABELS)
+    issues = pl.concat(
+        [outcome.issues, file_issues, *not_reported_issues(df, index)], how="vertical"
     )
-    issues = pl.concat([outcome.issues, file_issues, *extra], how="vertical")
     return Shaped(
         meta=meta,
-        accepted=accepted,
+        accepted=accepted_rows(outcome.accepted, meta),
         quarantined=outcome.quarantined,
         issues=issues.select(list(ISSUE_SCHEMA)),
     )

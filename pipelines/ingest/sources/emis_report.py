@@ -25,55 +25,62 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def shape(read: TableRead, ctx: IngestContext) -> Shaped:
-    meta, file_issues = report_header(read, ctx)
+RULES = [
+    RowRule(
+        "required_missing",
+        "indicator_code",
+        pl.col("indicator_code").is_null(),
+        "Thiếu mã số chỉ tiêu",
+    ),
+    RowRule(
+        "unknown_emis_code",
+        "indicator_code",
+        pl.col("indicator_code").is_not_null() & ~pl.col("code_known"),
+        "Mã số chỉ tiêu không có trong danh mục chỉ tiêu thống kê",
+    ),
+    RowRule(
+        "duplicate_emis_code",
+        "indicator_code",
+        duplicated_after_first("indicator_code"),
+        "Mã số chỉ tiêu khai báo nhiều lần (dòng sau bị loại)",
+    ),
+    RowRule(
+        "invalid_count",
+        "total",
+        pl.col("total").is_not_null() & pl.col("total_n").is_null(),
+        f"'{LABELS['total']}' phải là số nguyên không âm (để trống nếu chưa có số liệu)",
+    ),
+    # The breakdowns are optional: a note or a stray word there loses that cell only,
+    # never the row's total.
+    *[
+        RowRule(
+            "invalid_optional_count",
+            c,
+            pl.col(c).is_not_null() & pl.col(f"{c}_n").is_null(),
+            f"'{LABELS[c]}' không phải số nguyên không âm: ô này bị bỏ qua (để trống), "
+            f"'{LABELS['total']}' của dòng vẫn được nhận",
+            severity="warning",
+        )
+        for c in COUNTS[1:]
+    ],
+]
+
+
+def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
+    """The sheet's rows, cleaned, counts parsed, and whether each code is a known one."""
     known = [] if ctx.emis_codes is None else ctx.emis_codes["code"].to_list()
-    df = (
+    return (
         read.data.with_columns(*[pl.lit(None, pl.String).alias(k) for k in read.missing_columns])
         .with_columns(*[nfc_expr(c.key) for c in SPEC.columns])
         .with_columns(pl.col("indicator_code").str.replace(r"\.0$", ""))
         .with_columns(*[parse_count_expr(c).alias(f"{c}_n") for c in COUNTS])
+        .with_columns(pl.col("indicator_code").is_in(known).alias("code_known"))
     )
-    rules = [
-        RowRule(
-            "required_missing",
-            "indicator_code",
-            pl.col("indicator_code").is_null(),
-            "Thiếu mã số chỉ tiêu",
-        ),
-        RowRule(
-            "unknown_emis_code",
-            "indicator_code",
-            pl.col("indicator_code").is_not_null() & ~pl.col("indicator_code").is_in(known),
-            "Mã số chỉ tiêu không có trong danh mục chỉ tiêu thống kê",
-        ),
-        RowRule(
-            "duplicate_emis_code",
-            "indicator_code",
-            duplicated_after_first("indicator_code"),
-            "Mã số chỉ tiêu khai báo nhiều lần (dòng sau bị loại)",
-        ),
-        RowRule(
-            "invalid_count",
-            "total",
-            pl.col("total").is_not_null() & pl.col("total_n").is_null(),
-            f"'{LABELS['total']}' phải là số nguyên không âm (để trống nếu chưa có số liệu)",
-        ),
-        # The breakdowns are optional: a note or a stray word there loses that cell only,
-        # never the row's total.
-        *[
-            RowRule(
-                "invalid_optional_count",
-                c,
-                pl.col(c).is_not_null() & pl.col(f"{c}_n").is_null(),
-                f"'{LABELS[c]}' không phải số nguyên không âm: ô này bị bỏ qua (để trống), "
-                f"'{LABELS['total']}' của dòng vẫn được nhận",
-                severity="warning",
-            )
-            for c in COUNTS[1:]
-        ],
-    ]
-    outcome = apply_row_rules(df, rules, LABELS)
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    meta, file_issues = report_header(read, ctx)
+    outcome = apply_row_rules(typed_rows(read, ctx), RULES, LABELS)
     accepted = outcome.accepted.select(
         "_row",
         "_sheet",

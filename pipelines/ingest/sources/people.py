@@ -9,6 +9,9 @@ rule broken, if any. Issues show an ID masked (`031… (11 ký tự)`), never in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import polars as pl
 
 from pipelines.ingest.personal_id import RULES_VI, id_rule_expr
@@ -19,7 +22,7 @@ from pipelines.ingest.rules import (
     apply_row_rules,
     duplicated_after_first,
 )
-from pipelines.ingest.sources.base import IngestContext, report_header
+from pipelines.ingest.sources.base import IngestContext, Shaped, report_header
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr
 from pipelines.ingest.workbook import TableRead, TableSpec
 
@@ -178,7 +181,7 @@ def finish(
     outcome: RuleOutcome,
     meta: dict,
     file_issues: pl.DataFrame,
-    columns: list[pl.Expr],
+    columns: list[str | pl.Expr],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pseudonymise the accepted rows and drop names and clear IDs."""
     accepted = outcome.accepted
@@ -229,20 +232,29 @@ def finish(
     return result, issues
 
 
-def shape_people(
-    read: TableRead,
-    ctx: IngestContext,
-    spec: TableSpec,
-    code_col: str,
-    code_label: str,
-    status_list: str,
-    extra_rules,
-    typing,
-    columns,
-):
-    meta, df, file_issues = typed_people(read, ctx, spec, code_col, status_list)
-    df = df.with_columns(*typing(ctx))
-    labels = {c.key: c.headers[0] for c in spec.columns}
-    outcome = apply_row_rules(df, people_rules(code_col, code_label) + extra_rules, labels)
-    accepted, issues = finish(df, ctx, outcome, meta, file_issues, columns)
-    return meta, accepted, sanitize(outcome.quarantined), issues
+@dataclass(frozen=True)
+class PeopleExport:
+    """What a people export (students, staff) declares beyond what every export shares."""
+
+    spec: TableSpec
+    code_col: str  # the person's code in the sector database: `student_code`, `staff_code`
+    code_label: str  # its header, as messages name it: `Mã học sinh`
+    status_list: str  # the code list of its `status` column (code_lists.csv)
+    rules: list[RowRule]  # its own rules, after the rules every export has (`people_rules`)
+    typing: Callable[[IngestContext], list[pl.Expr]]  # its own parsed columns, for its rules
+    columns: list[str | pl.Expr]  # its own landing columns, from the typed rows
+
+
+def shape_people(read: TableRead, ctx: IngestContext, export: PeopleExport) -> Shaped:
+    """Header, typing, rules and pseudonyms of one people export."""
+    meta, df, file_issues = typed_people(
+        read, ctx, export.spec, export.code_col, export.status_list
+    )
+    df = df.with_columns(*export.typing(ctx))
+    labels = {c.key: c.headers[0] for c in export.spec.columns}
+    rules = people_rules(export.code_col, export.code_label) + export.rules
+    outcome = apply_row_rules(df, rules, labels)
+    accepted, issues = finish(df, ctx, outcome, meta, file_issues, export.columns)
+    return Shaped(
+        meta=meta, accepted=accepted, quarantined=sanitize(outcome.quarantined), issues=issues
+    )

@@ -104,66 +104,68 @@ def _no_issues() -> pl.DataFrame:
     return pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
-def shape(read: TableRead, ctx: IngestContext) -> Shaped:
-    effective_on, effective_basis, date_issues = effective_date(read.header, ctx.today)
+RULES = [
+    RowRule("required_missing", "school_code", pl.col("school_code").is_null(), "Thiếu mã trường"),
+    RowRule(
+        "invalid_school_code",
+        "school_code",
+        pl.col("school_code").is_not_null()
+        & ~pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern),
+        "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
+    ),
+    RowRule(
+        "duplicate_school_code",
+        "school_code",
+        duplicated_after_first("school_code"),
+        "Mã trường bị trùng trong danh mục (dòng sau bị loại)",
+    ),
+    RowRule("required_missing", "school_name", pl.col("school_name").is_null(), "Thiếu tên trường"),
+    RowRule(
+        "invalid_level",
+        "level",
+        pl.col("level_code").is_null(),
+        "Cấp học trống hoặc không hợp lệ (MN, TH, THCS, TH&THCS, THPT)",
+    ),
+    RowRule(
+        "required_missing", "district_code", pl.col("district_code").is_null(), "Thiếu mã huyện"
+    ),
+    RowRule(
+        "required_missing", "province_code", pl.col("province_code").is_null(), "Thiếu mã tỉnh"
+    ),
+    RowRule(
+        "invalid_ownership",
+        "ownership",
+        pl.col("ownership").is_not_null() & pl.col("ownership_code").is_null(),
+        "Loại hình không hợp lệ (Công lập, Tư thục, Dân lập); để trống",
+        severity="warning",
+    ),
+    RowRule(
+        "invalid_status",
+        "status",
+        pl.col("status").is_not_null() & pl.col("status_code").is_null(),
+        "Trạng thái không hợp lệ; coi như trường đang hoạt động",
+        severity="warning",
+    ),
+]
+
+
+def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
+    """The sheet's rows, cleaned, their labels mapped to codes."""
     cols = [c.key for c in SPEC.columns]
     df = read.data.with_columns(
         *[pl.lit(None, pl.String).alias(k) for k in read.missing_columns],
     ).with_columns(*[nfc_expr(k) for k in cols])
-    df = df.with_columns(
+    return df.with_columns(
         pl.col("school_code").str.to_uppercase(),
         ctx.codes.map_expr("school_level", fold_expr("level")).alias("level_code"),
         ctx.codes.map_expr("ownership", fold_expr("ownership")).alias("ownership_code"),
         ctx.codes.map_expr("school_status", fold_expr("status")).alias("status_code"),
     )
-    code_pattern = SCHOOL_CODE_RE.pattern
-    rules = [
-        RowRule(
-            "required_missing", "school_code", pl.col("school_code").is_null(), "Thiếu mã trường"
-        ),
-        RowRule(
-            "invalid_school_code",
-            "school_code",
-            pl.col("school_code").is_not_null() & ~pl.col("school_code").str.contains(code_pattern),
-            "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
-        ),
-        RowRule(
-            "duplicate_school_code",
-            "school_code",
-            duplicated_after_first("school_code"),
-            "Mã trường bị trùng trong danh mục (dòng sau bị loại)",
-        ),
-        RowRule(
-            "required_missing", "school_name", pl.col("school_name").is_null(), "Thiếu tên trường"
-        ),
-        RowRule(
-            "invalid_level",
-            "level",
-            pl.col("level_code").is_null(),
-            "Cấp học trống hoặc không hợp lệ (MN, TH, THCS, TH&THCS, THPT)",
-        ),
-        RowRule(
-            "required_missing", "district_code", pl.col("district_code").is_null(), "Thiếu mã huyện"
-        ),
-        RowRule(
-            "required_missing", "province_code", pl.col("province_code").is_null(), "Thiếu mã tỉnh"
-        ),
-        RowRule(
-            "invalid_ownership",
-            "ownership",
-            pl.col("ownership").is_not_null() & pl.col("ownership_code").is_null(),
-            "Loại hình không hợp lệ (Công lập, Tư thục, Dân lập); để trống",
-            severity="warning",
-        ),
-        RowRule(
-            "invalid_status",
-            "status",
-            pl.col("status").is_not_null() & pl.col("status_code").is_null(),
-            "Trạng thái không hợp lệ; coi như trường đang hoạt động",
-            severity="warning",
-        ),
-    ]
-    outcome = apply_row_rules(df, rules, LABELS)
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    effective_on, effective_basis, date_issues = effective_date(read.header, ctx.today)
+    outcome = apply_row_rules(typed_rows(read, ctx), RULES, LABELS)
     accepted = outcome.accepted.select(
         "_row",
         "_sheet",

@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.ingest.rules import RowRule
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source
-from pipelines.ingest.sources.people import shape_people, unknown_label_rule
+from pipelines.ingest.sources.people import PeopleExport, shape_people, unknown_label_rule
 from pipelines.ingest.sources.specs import STUDENTS_SPEC as SPEC
 from pipelines.ingest.text import fold_expr, parse_count_expr
 from pipelines.ingest.workbook import TableRead
@@ -74,26 +74,26 @@ RULES = [
 ]
 
 
-def shape(read: TableRead, ctx: IngestContext) -> Shaped:
-    meta, accepted, quarantined, issues = shape_people(
-        read,
-        ctx,
-        SPEC,
+STUDENT_EXPORT = PeopleExport(
+    spec=SPEC,
+    code_col="student_code",
+    code_label="Mã học sinh",
+    status_list="student_status",
+    rules=RULES,
+    typing=_typing,
+    columns=[
         "student_code",
-        "Mã học sinh",
-        "student_status",
-        RULES,
-        _typing,
-        [
-            "student_code",
-            pl.when(pl.col("grade_num").is_between(1, 12)).then(pl.col("grade_num")).alias("grade"),
-            "class_name",
-            pl.col("transcript_code").alias("digital_transcript"),
-            (pl.col("hk1_code") == "entered").fill_null(False).alias("results_hk1"),
-            (pl.col("hk2_code") == "entered").fill_null(False).alias("results_hk2"),
-        ],
-    )
-    return Shaped(meta=meta, accepted=accepted, quarantined=quarantined, issues=issues)
+        pl.when(pl.col("grade_num").is_between(1, 12)).then(pl.col("grade_num")).alias("grade"),
+        "class_name",
+        pl.col("transcript_code").alias("digital_transcript"),
+        (pl.col("hk1_code") == "entered").fill_null(False).alias("results_hk1"),
+        (pl.col("hk2_code") == "entered").fill_null(False).alias("results_hk2"),
+    ],
+)
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    return shape_people(read, ctx, STUDENT_EXPORT)
 
 
 STUDENTS = Source(

@@ -6,7 +6,7 @@ import polars as pl
 
 from pipelines.ingest.rules import RowRule
 from pipelines.ingest.sources.base import IngestContext, Shaped, Source
-from pipelines.ingest.sources.people import shape_people, unknown_label_rule
+from pipelines.ingest.sources.people import PeopleExport, shape_people, unknown_label_rule
 from pipelines.ingest.sources.specs import TEACHERS_SPEC as SPEC
 from pipelines.ingest.text import fold_expr
 from pipelines.ingest.workbook import TableRead
@@ -67,25 +67,25 @@ RULES = [
 ]
 
 
-def shape(read: TableRead, ctx: IngestContext) -> Shaped:
-    meta, accepted, quarantined, issues = shape_people(
-        read,
-        ctx,
-        SPEC,
+STAFF_EXPORT = PeopleExport(
+    spec=SPEC,
+    code_col="staff_code",
+    code_label="Mã cán bộ",
+    status_list="staff_status",
+    rules=RULES,
+    typing=_typing,
+    columns=[
         "staff_code",
-        "Mã cán bộ",
-        "staff_status",
-        RULES,
-        _typing,
-        [
-            "staff_code",
-            pl.col("position_code").alias("position"),
-            pl.col("qualification_code").alias("qualification"),
-            (pl.col("signature_code") == "yes").fill_null(False).alias("has_digital_signature"),
-            (pl.col("training_code") == "yes").fill_null(False).alias("has_training_account"),
-        ],
-    )
-    return Shaped(meta=meta, accepted=accepted, quarantined=quarantined, issues=issues)
+        pl.col("position_code").alias("position"),
+        pl.col("qualification_code").alias("qualification"),
+        (pl.col("signature_code") == "yes").fill_null(False).alias("has_digital_signature"),
+        (pl.col("training_code") == "yes").fill_null(False).alias("has_training_account"),
+    ],
+)
+
+
+def shape(read: TableRead, ctx: IngestContext) -> Shaped:
+    return shape_people(read, ctx, STAFF_EXPORT)
 
 
 TEACHERS = Source(
