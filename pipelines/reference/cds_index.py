@@ -84,7 +84,7 @@ class CdsIndex:
         )
         scope = pa.Table.from_pylist(
             [{"index_id": self.index_id, "level": lv} for lv in self.levels_in_scope],
-            schema=pa.schema([("index_id", pa.string()), ("level", pa.string())]),
+            schema=_SCOPE_SCHEMA,
         )
         groups = pa.Table.from_pylist(
             [
@@ -97,77 +97,81 @@ class CdsIndex:
                 for g in self.groups
             ]
         )
-        indicators = pa.Table.from_pylist(
-            [
-                {
-                    "index_id": self.index_id,
-                    "indicator_code": i.code,
-                    "group_code": i.group,
-                    "criterion_code": i.criterion,
-                    "criterion_name": self.criteria.get(i.criterion or ""),
-                    "indicator_name": i.name,
-                    "rule": i.rule,
-                    "max_points": i.max_points,
-                    "provenance": i.provenance,
-                    "note": i.note,
-                    "measure": i.measure,
-                    "sort_order": n,
-                }
-                for n, i in enumerate(self.indicators)
-            ],
-            schema=pa.schema(
-                [
-                    ("index_id", pa.string()),
-                    ("indicator_code", pa.string()),
-                    ("group_code", pa.string()),
-                    ("criterion_code", pa.string()),
-                    ("criterion_name", pa.string()),
-                    ("indicator_name", pa.string()),
-                    ("rule", pa.string()),
-                    ("max_points", pa.float64()),
-                    ("provenance", pa.string()),
-                    ("note", pa.string()),
-                    ("measure", pa.string()),
-                    ("sort_order", pa.int32()),
-                ]
-            ),
-        )
-        band_rows: list[dict[str, Any]] = []
-        for i in self.indicators:
-            for level, bands in [(None, i.bands), *i.bands_by_level.items()]:
-                for order, b in enumerate(bands):
-                    band_rows.append(
-                        {
-                            "index_id": self.index_id,
-                            "indicator_code": i.code,
-                            "level": level,
-                            "band_order": order,
-                            "op": b.op,
-                            "bound": b.bound,
-                            "points": b.points,
-                        }
-                    )
-        bands_tbl = pa.Table.from_pylist(
-            band_rows,
-            schema=pa.schema(
-                [
-                    ("index_id", pa.string()),
-                    ("indicator_code", pa.string()),
-                    ("level", pa.string()),
-                    ("band_order", pa.int32()),
-                    ("op", pa.string()),
-                    ("bound", pa.float64()),
-                    ("points", pa.float64()),
-                ]
-            ),
-        )
         return {
             "cds_index": index,
             "cds_index_levels_in_scope": scope,
             "cds_index_groups": groups,
-            "cds_index_indicators": indicators,
-            "cds_index_bands": bands_tbl,
+            "cds_index_indicators": pa.Table.from_pylist(
+                self._indicator_rows(), schema=_INDICATOR_SCHEMA
+            ),
+            "cds_index_bands": pa.Table.from_pylist(self._band_rows(), schema=_BAND_SCHEMA),
         }
+
+    def _indicator_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index_id": self.index_id,
+                "indicator_code": i.code,
+                "group_code": i.group,
+                "criterion_code": i.criterion,
+                "criterion_name": self.criteria.get(i.criterion or ""),
+                "indicator_name": i.name,
+                "rule": i.rule,
+                "max_points": i.max_points,
+                "provenance": i.provenance,
+                "note": i.note,
+                "measure": i.measure,
+                "sort_order": n,
+            }
+            for n, i in enumerate(self.indicators)
+        ]
+
+    def _band_rows(self) -> list[dict[str, Any]]:
+        """Every band of every indicator: its default bands (level null), then by level."""
+        return [
+            {
+                "index_id": self.index_id,
+                "indicator_code": i.code,
+                "level": level,
+                "band_order": order,
+                "op": b.op,
+                "bound": b.bound,
+                "points": b.points,
+            }
+            for i in self.indicators
+            for level, bands in [(None, i.bands), *i.bands_by_level.items()]
+            for order, b in enumerate(bands)
+        ]
+
+
+_SCOPE_SCHEMA = pa.schema([("index_id", pa.string()), ("level", pa.string())])
+_INDICATOR_SCHEMA = pa.schema(
+    [
+        ("index_id", pa.string()),
+        ("indicator_code", pa.string()),
+        ("group_code", pa.string()),
+        ("criterion_code", pa.string()),
+        ("criterion_name", pa.string()),
+        ("indicator_name", pa.string()),
+        ("rule", pa.string()),
+        ("max_points", pa.float64()),
+        ("provenance", pa.string()),
+        ("note", pa.string()),
+        ("measure", pa.string()),
+        ("sort_order", pa.int32()),
+    ]
+)
+_BAND_SCHEMA = pa.schema(
+    [
+        ("index_id", pa.string()),
+        ("indicator_code", pa.string()),
+        ("level", pa.string()),
+        ("band_order", pa.int32()),
+        ("op", pa.string()),
+        ("bound", pa.float64()),
+        ("points", pa.float64()),
+    ]
+)
 
 
 def _number(value: Any, where: str, what: str) -> float:
@@ -211,6 +215,33 @@ def _parse_bands(raw: Any, where: str, max_points: float) -> tuple[Band, ...]:
 
 def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
     """Validate a parsed YAML document and build the index; raise CdsIndexError naming the item."""
+    index_id = _check_document(doc, origin)
+    scope = _parse_scope(doc["levels_in_scope"], origin)
+    level2_from, level3_above = _parse_bounds(doc["level_bounds"], origin)
+    groups = _parse_groups(doc["groups"] or [], origin)
+    group_codes = {g.code for g in groups}
+    criteria = _parse_criteria(doc.get("criteria") or [], origin, group_codes)
+    indicators: list[Indicator] = []
+    for raw in doc["indicators"] or []:
+        indicators.append(_parse_indicator(raw, origin, group_codes, criteria, indicators))
+    if not indicators:
+        raise CdsIndexError(f"{origin}: không có chỉ số nào ('indicators')")
+    _check_group_totals(groups, indicators, origin)
+    return CdsIndex(
+        index_id=index_id,
+        title=str(doc.get("title", "")),
+        source=str(doc.get("source", "")),
+        levels_in_scope=tuple(scope),
+        level2_from=level2_from,
+        level3_above=level3_above,
+        groups=tuple(groups),
+        criteria=criteria,
+        indicators=tuple(indicators),
+    )
+
+
+def _check_document(doc: Any, origin: str) -> str:
+    """A mapping with every required key; returns its `index_id`."""
     if not isinstance(doc, dict):
         raise CdsIndexError(
             f"{origin}: tệp không phải là một bộ chỉ số (cần một bảng khoá–giá trị)"
@@ -221,8 +252,10 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
     index_id = str(doc["index_id"]).strip()
     if not index_id:
         raise CdsIndexError(f"{origin}: 'index_id' trống")
+    return index_id
 
-    scope = doc["levels_in_scope"]
+
+def _parse_scope(scope: Any, origin: str) -> list[str]:
     if not isinstance(scope, list) or not scope:
         raise CdsIndexError(f"{origin}: 'levels_in_scope' phải là danh sách cấp học")
     for lv in scope:
@@ -231,17 +264,23 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
                 f"{origin}: cấp học '{lv}' trong 'levels_in_scope' không hợp lệ "
                 f"(chỉ nhận {', '.join(SCHOOL_LEVELS)})"
             )
+    return scope
 
-    bounds = doc["level_bounds"]
+
+def _parse_bounds(bounds: Any, origin: str) -> tuple[float, float]:
+    """(level2_from, level3_above)."""
     if not isinstance(bounds, dict) or {"level2_from", "level3_above"} - set(bounds):
         raise CdsIndexError(f"{origin}: 'level_bounds' cần 'level2_from' và 'level3_above'")
     level2_from = _number(bounds["level2_from"], f"{origin}: level_bounds", "level2_from")
     level3_above = _number(bounds["level3_above"], f"{origin}: level_bounds", "level3_above")
     if level2_from > level3_above:
         raise CdsIndexError(f"{origin}: level_bounds: level2_from lớn hơn level3_above")
+    return level2_from, level3_above
 
+
+def _parse_groups(raw_groups: list, origin: str) -> list[Group]:
     groups: list[Group] = []
-    for g in doc["groups"] or []:
+    for g in raw_groups:
         if not isinstance(g, dict) or "code" not in g:
             raise CdsIndexError(f"{origin}: nhóm tiêu chí thiếu 'code': {g!r}")
         code = str(g["code"])
@@ -258,10 +297,13 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
         )
     if not groups:
         raise CdsIndexError(f"{origin}: không có nhóm tiêu chí nào ('groups')")
-    group_codes = {g.code for g in groups}
+    return groups
 
+
+def _parse_criteria(raw_criteria: list, origin: str, group_codes: set[str]) -> dict[str, str]:
+    """Criterion code → name."""
     criteria: dict[str, str] = {}
-    for c in doc.get("criteria") or []:
+    for c in raw_criteria:
         if not isinstance(c, dict) or "code" not in c:
             raise CdsIndexError(f"{origin}: tiêu chí thiếu 'code': {c!r}")
         code = str(c["code"])
@@ -272,75 +314,90 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
                 f"{origin}: tiêu chí '{code}' thuộc nhóm không tồn tại '{c.get('group')}'"
             )
         criteria[code] = str(c.get("name", ""))
+    return criteria
 
-    indicators: list[Indicator] = []
-    seen: set[str] = set()
-    for raw in doc["indicators"] or []:
-        if not isinstance(raw, dict) or "code" not in raw:
-            raise CdsIndexError(f"{origin}: chỉ số thiếu 'code': {raw!r}")
-        code = str(raw["code"])
-        where = f"{origin}: chỉ số '{code}'"
-        if code in seen:
-            raise CdsIndexError(f"{where}: mã chỉ số bị trùng")
-        seen.add(code)
-        group = str(raw.get("group"))
-        if group not in group_codes:
-            raise CdsIndexError(f"{where}: thuộc nhóm không tồn tại '{raw.get('group')}'")
-        criterion = str(raw["criterion"]) if raw.get("criterion") is not None else None
-        if criteria and criterion is not None and criterion not in criteria:
-            raise CdsIndexError(
-                f"{where}: tiêu chí '{criterion}' không có trong danh sách 'criteria'"
-            )
-        rule = raw.get("rule")
-        if rule not in RULES:
-            raise CdsIndexError(
-                f"{where}: quy tắc chấm '{rule}' không hợp lệ (chỉ nhận {', '.join(RULES)})"
-            )
-        provenance = raw.get("provenance", "confirmed")
-        if provenance not in PROVENANCE:
-            raise CdsIndexError(
-                f"{where}: provenance '{provenance}' không hợp lệ (confirmed | assumed)"
-            )
-        if rule == "mandatory":
-            if raw.get("max_points") not in (None, 0):
-                raise CdsIndexError(f"{where}: điều kiện bắt buộc (mandatory) không có điểm")
-            max_points = 0.0
-        else:
-            if "max_points" not in raw:
-                raise CdsIndexError(f"{where}: thiếu 'max_points'")
-            max_points = _number(raw["max_points"], where, "max_points")
-            if max_points <= 0:
-                raise CdsIndexError(f"{where}: 'max_points' phải lớn hơn 0")
-        bands: tuple[Band, ...] = ()
-        by_level: dict[str, tuple[Band, ...]] = {}
-        if rule == "bands":
-            bands = _parse_bands(raw.get("bands"), where, max_points)
-            for level, lst in (raw.get("bands_by_level") or {}).items():
-                if level not in SCHOOL_LEVELS:
-                    raise CdsIndexError(
-                        f"{where}: bands_by_level có cấp học không hợp lệ '{level}'"
-                    )
-                by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
-        elif raw.get("bands") or raw.get("bands_by_level"):
-            raise CdsIndexError(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
-        indicators.append(
-            Indicator(
-                code=code,
-                group=group,
-                criterion=criterion,
-                rule=rule,
-                max_points=max_points,
-                name=str(raw.get("name", "")),
-                provenance=provenance,
-                note=raw.get("note"),
-                measure=raw.get("measure"),
-                bands=bands,
-                bands_by_level=by_level,
-            )
+
+def _parse_indicator(
+    raw: Any,
+    origin: str,
+    group_codes: set[str],
+    criteria: dict[str, str],
+    before: list[Indicator],
+) -> Indicator:
+    """One entry of `indicators`, checked against the groups, the criteria and the
+    indicators `before` it."""
+    if not isinstance(raw, dict) or "code" not in raw:
+        raise CdsIndexError(f"{origin}: chỉ số thiếu 'code': {raw!r}")
+    code = str(raw["code"])
+    where = f"{origin}: chỉ số '{code}'"
+    if any(i.code == code for i in before):
+        raise CdsIndexError(f"{where}: mã chỉ số bị trùng")
+    group = str(raw.get("group"))
+    if group not in group_codes:
+        raise CdsIndexError(f"{where}: thuộc nhóm không tồn tại '{raw.get('group')}'")
+    criterion = str(raw["criterion"]) if raw.get("criterion") is not None else None
+    if criteria and criterion is not None and criterion not in criteria:
+        raise CdsIndexError(f"{where}: tiêu chí '{criterion}' không có trong danh sách 'criteria'")
+    rule = raw.get("rule")
+    if rule not in RULES:
+        raise CdsIndexError(
+            f"{where}: quy tắc chấm '{rule}' không hợp lệ (chỉ nhận {', '.join(RULES)})"
         )
-    if not indicators:
-        raise CdsIndexError(f"{origin}: không có chỉ số nào ('indicators')")
+    provenance = raw.get("provenance", "confirmed")
+    if provenance not in PROVENANCE:
+        raise CdsIndexError(
+            f"{where}: provenance '{provenance}' không hợp lệ (confirmed | assumed)"
+        )
+    max_points = _indicator_max_points(raw, rule, where)
+    bands, by_level = _indicator_bands(raw, rule, where, max_points)
+    return Indicator(
+        code=code,
+        group=group,
+        criterion=criterion,
+        rule=rule,
+        max_points=max_points,
+        name=str(raw.get("name", "")),
+        provenance=provenance,
+        note=raw.get("note"),
+        measure=raw.get("measure"),
+        bands=bands,
+        bands_by_level=by_level,
+    )
 
+
+def _indicator_max_points(raw: dict, rule: str, where: str) -> float:
+    """0 for a mandatory condition (it has no points), else its positive `max_points`."""
+    if rule == "mandatory":
+        if raw.get("max_points") not in (None, 0):
+            raise CdsIndexError(f"{where}: điều kiện bắt buộc (mandatory) không có điểm")
+        return 0.0
+    if "max_points" not in raw:
+        raise CdsIndexError(f"{where}: thiếu 'max_points'")
+    max_points = _number(raw["max_points"], where, "max_points")
+    if max_points <= 0:
+        raise CdsIndexError(f"{where}: 'max_points' phải lớn hơn 0")
+    return max_points
+
+
+def _indicator_bands(
+    raw: dict, rule: str, where: str, max_points: float
+) -> tuple[tuple[Band, ...], dict[str, tuple[Band, ...]]]:
+    """(bands, bands by level) of a `bands` indicator; none for the other rules."""
+    if rule != "bands":
+        if raw.get("bands") or raw.get("bands_by_level"):
+            raise CdsIndexError(f"{where}: có 'bands' nhưng quy tắc là '{rule}'")
+        return (), {}
+    bands = _parse_bands(raw.get("bands"), where, max_points)
+    by_level: dict[str, tuple[Band, ...]] = {}
+    for level, lst in (raw.get("bands_by_level") or {}).items():
+        if level not in SCHOOL_LEVELS:
+            raise CdsIndexError(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
+        by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
+    return bands, by_level
+
+
+def _check_group_totals(groups: list[Group], indicators: list[Indicator], origin: str) -> None:
+    """Each group's max_points is the sum of its indicators'."""
     for g in groups:
         total = sum(i.max_points for i in indicators if i.group == g.code)
         if abs(total - g.max_points) > 1e-9:
@@ -348,18 +405,6 @@ def parse_index(doc: Any, origin: str = "cds_index.yaml") -> CdsIndex:
                 f"{origin}: nhóm '{g.code}': tổng điểm các chỉ số là {total:g}, "
                 f"khác max_points {g.max_points:g}"
             )
-
-    return CdsIndex(
-        index_id=index_id,
-        title=str(doc.get("title", "")),
-        source=str(doc.get("source", "")),
-        levels_in_scope=tuple(scope),
-        level2_from=level2_from,
-        level3_above=level3_above,
-        groups=tuple(groups),
-        criteria=criteria,
-        indicators=tuple(indicators),
-    )
 
 
 def load_index(path: Path) -> CdsIndex:
