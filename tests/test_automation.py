@@ -253,3 +253,15 @@ def test_a_partition_run_loads_only_its_period(deployment) -> None:
     finally:
         con.close()
     assert periods == [("2024-2025", "cuoi_nam")]
+
+
+def test_the_ui_instance_runs_one_run_at_a_time_and_dequeues_within_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15.10: the instance the UI loads from dagster.yaml queues runs one at a time
+    (one DuckDB writer) and hands a queued run on within 1 s instead of Dagster's 5 s."""
+    monkeypatch.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
+    monkeypatch.setenv("CDS_DAGSTER_STORAGE", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
