@@ -2,8 +2,10 @@
 
 Files are compared by content (SHA-256), not by time: touching or copying a file triggers
 nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 5) is still being
-written and is left for a later tick. The sensor looks every `CDS_SENSOR_SECONDS` (default 10). The cursor remembers each file's size, mtime and hash,
-so only files whose size or mtime moved are hashed again.
+written and is left for a later tick. The sensor looks every `CDS_SENSOR_SECONDS` (default
+5, the daemon's own loop; a look stats each file of raw/, milliseconds for thousands). The
+cursor remembers each file's size, mtime and hash, so only files whose size or mtime moved
+are hashed again.
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ def raw_files_sensor(
             "lần chạy cho nguồn của nó và mọi thứ phía sau, chỉ kỳ của tệp nếu có. Lần đầu, hoặc "
             "khi dữ liệu tham chiếu đổi, chạy toàn bộ. Tệp đang được chép chờ lượt sau."
         ),
-        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", "10")),
+        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", "5")),
         target=dg.AssetSelection.all(),
         default_status=default_status,
     )
