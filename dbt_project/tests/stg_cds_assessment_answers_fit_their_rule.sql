@@ -2,6 +2,9 @@
 -- §2.2): a mandatory condition by a yes/no (self_met), never by points; a scored indicator
 -- by points ≥ 0, never by a yes/no. (No upper bound: a score above max_points is accepted,
 -- capped and flagged; the capped self_points are bounded in int_cds__indicator_scores.)
+-- It reads two models: meta.dagster.ref names the one Dagster shows it as a check of.
+{{ config(meta={'dagster': {'ref': {'name': 'stg_landing__cds_assessment'}}}) }}
+
 with answers as (
     select * from {{ ref('stg_landing__cds_assessment') }}
 ),
