@@ -12,10 +12,10 @@ import polars as pl
 
 from pipelines.ingest.landing import FileOutcome
 from pipelines.ingest.rules import ISSUE_SCHEMA
-from pipelines.ingest.sources import IngestContext, Source
+from pipelines.ingest.sources import IngestContext, Shaped, Source
 from pipelines.ingest.sources.base import file_issue
 from pipelines.ingest.trace import trace_school
-from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.ingest.workbook import FileRejected, TableRead, read_table
 
 # Issues recorded per file and rule; beyond it one summary line says how many more there were
 # (a zip bomb once published 5.2 million issue rows).
@@ -108,15 +108,8 @@ def evaluate_file(
 ) -> FileOutcome:
     """Read and judge one file without touching the warehouse (also used by `cds check`)."""
     base = _file_base(path, rel, sha, source)
-    empty_meta: dict[str, object] = {}
     if path.is_symlink():
-        rej = FileRejected(
-            "file_symlink",
-            f"Tệp là liên kết (symlink) tới '{os.readlink(path)}', không phải tệp thật: "
-            "không đọc — chép tệp thật vào thư mục raw/",
-            value=os.readlink(path)[:200],
-        )
-        return _rejected(base, empty_meta, rej, rows_read=0)
+        return _rejected(base, {}, _symlink_rejection(path), rows_read=0)
     by_name = trace_school(rel, None, ctx)  # a file refused unread: its name and folders
     try:
         read = read_table(path, source.spec, ctx.codes.markers())
@@ -128,7 +121,6 @@ def evaluate_file(
             "file_unreadable", f"Không đọc được tệp: {exc.strerror or type(exc).__name__}"
         )
         return _rejected(base, by_name, rej, rows_read=0)
-    rows_read = read.data.height
     try:
         shaped = source.shape(read, ctx)
     except FileRejected as rej:
@@ -137,34 +129,33 @@ def evaluate_file(
             base,
             trace_school(rel, read.header, ctx),
             rej,
-            rows_read=rows_read,
+            rows_read=read.data.height,
             sheet=read.sheet,
             header_row=read.header_row,
         )
+    return _accepted(base, read, shaped, source)
+
+
+def _symlink_rejection(path: Path) -> FileRejected:
+    return FileRejected(
+        "file_symlink",
+        f"Tệp là liên kết (symlink) tới '{os.readlink(path)}', không phải tệp thật: "
+        "không đọc — chép tệp thật vào thư mục raw/",
+        value=os.readlink(path)[:200],
+    )
+
+
+def _accepted(base: dict, read: TableRead, shaped: Shaped, source: Source) -> FileOutcome:
+    """A file its rules accepted: its rows, its quarantined rows with every reason, and
+    its issues (the reader's own included), capped and with personal data masked."""
     keys = [
         "_row",
         "_sheet",
         *[c.key for c in source.spec.columns if c.key in shaped.quarantined.columns],
     ]
-    issues = [shaped.issues, *_reader_notes(read.notes)]
-    if read.duplicate_columns:
-        issues.append(
-            pl.DataFrame(
-                [
-                    {
-                        "_row": read.header_row,
-                        "_sheet": read.sheet,
-                        "field": ", ".join(read.duplicate_columns),
-                        "rule_id": "duplicate_column",
-                        "severity": "warning",
-                        "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
-                        "value": None,
-                    }
-                ],
-                schema=ISSUE_SCHEMA,
-            )
-        )
-    all_issues = pl.concat(issues)
+    all_issues = pl.concat(
+        [shaped.issues, *_reader_notes(read.notes), *_duplicate_column_issues(read)]
+    )
     # every quarantined row keeps all its reasons, even where the issue list is capped
     reasons = (
         all_issues.filter(pl.col("severity") == "error")
@@ -183,12 +174,34 @@ def evaluate_file(
         meta=meta,
         sheet=read.sheet,
         header_row=read.header_row,
-        rows_read=rows_read,
+        rows_read=read.data.height,
         accepted=shaped.accepted,
         quarantined=quarantined,
         issues=safe_issue_values(cap_issues(all_issues), _name_fields(source)),
         extra_columns=tuple(read.extra_columns),
     )
+
+
+def _duplicate_column_issues(read: TableRead) -> list[pl.DataFrame]:
+    """A warning naming the columns the table has twice (only the first is read)."""
+    if not read.duplicate_columns:
+        return []
+    return [
+        pl.DataFrame(
+            [
+                {
+                    "_row": read.header_row,
+                    "_sheet": read.sheet,
+                    "field": ", ".join(read.duplicate_columns),
+                    "rule_id": "duplicate_column",
+                    "severity": "warning",
+                    "message_vi": "Cột bị lặp lại: chỉ dùng cột đầu tiên",
+                    "value": None,
+                }
+            ],
+            schema=ISSUE_SCHEMA,
+        )
+    ]
 
 
 def _rejected(

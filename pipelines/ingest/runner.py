@@ -163,11 +163,10 @@ def ingest_source(
     """Load every new file of `source` into landing; already accepted files are skipped.
 
     With `periods` (a partitioned run), a file of another (school year, period) is left
-    unrecorded for its own partition's run; a rejected file whose period cannot be told is
-    recorded by every run. Files
-    are judged in worker processes (`CDS_INGEST_WORKERS`), and recorded here in order; a
-    file an earlier run died on (the source's journal next to the warehouse) is judged alone
-    in a child with a memory limit, and rejected if it kills that child too."""
+    unrecorded for its partition's run; a rejected file whose period cannot be told is
+    recorded by every run. Files are judged in worker processes (`CDS_INGEST_WORKERS`), and
+    recorded here in order; a file an earlier run died on (the source's journal) is judged
+    alone in a child with a memory limit, and rejected if it kills that child too."""
     if source.reads_index:
         ctx.cds_index()  # a broken index stops its source here, before any file is judged
     ensure_schemas(con)
@@ -175,21 +174,8 @@ def ingest_source(
     done = accepted_hashes(con, source.name)
     dup_seen = recorded_duplicates(con, source.name)
     summary = IngestSummary(source.name)
-    batch: list[FileOutcome] = []
-    batch_rows = 0
-
-    def flush() -> None:
-        nonlocal batch_rows
-        write_outcomes(con, batch, source.landing_schema, loaded_at)
-        for o in batch:
-            o.release()
-        batch.clear()
-        batch_rows = 0
-
-    listing = [
-        (path, path.relative_to(raw_dir).as_posix(), file_sha256(path))
-        for path in list_source_files(raw_dir, source.name)
-    ]
+    batch = _Batch(con, source.landing_schema, loaded_at)
+    listing = _listing(raw_dir, source.name)
     known = set(done)  # files judged in earlier runs are not read again
     judged = evaluate_in_order(
         [item for item in listing if item[2] not in known], source, ctx,
@@ -202,16 +188,8 @@ def ingest_source(
         result = next(judged)[1] if sha not in known else None
         if sha in done:
             if done[sha] != rel and (sha, rel) not in dup_seen:
-                outcome = FileOutcome(
-                    source=source.name,
-                    source_file=rel,
-                    file_sha256=sha,
-                    file_size=path.stat().st_size,
-                    status="duplicate",
-                    meta={},
-                    duplicate_of=done[sha],
-                )  # listed in marts.data_quality_issues as `duplicate_file`
-                batch.append(outcome)
+                outcome = _duplicate(source, path, rel, sha, first=done[sha])
+                batch.add(outcome)
                 summary.outcomes.append(outcome)
             else:
                 summary.files_unchanged += 1
@@ -225,15 +203,60 @@ def ingest_source(
         if periods is not None and None not in period and period not in periods:
             summary.files_other_period += 1
             continue
-        batch.append(outcome)
-        batch_rows += outcome.rows_read
+        batch.add(outcome)
         if outcome.status == "accepted":
             done[sha] = rel
         summary.outcomes.append(outcome)
-        if len(batch) >= BATCH_FILES or batch_rows >= BATCH_ROWS:
-            flush()
-    flush()
+        if batch.full():
+            batch.flush()
+    batch.flush()
     return summary
+
+
+def _listing(raw_dir: Path, source: str) -> list[tuple[Path, str, str]]:
+    """(path, path relative to raw/, sha256) of every file of the source's folder."""
+    return [
+        (path, path.relative_to(raw_dir).as_posix(), file_sha256(path))
+        for path in list_source_files(raw_dir, source)
+    ]
+
+
+def _duplicate(source: Source, path: Path, rel: str, sha: str, *, first: str) -> FileOutcome:
+    """A copy of the accepted file `first`, under another name: recorded, not loaded
+    (listed in marts.data_quality_issues as `duplicate_file`)."""
+    return FileOutcome(
+        source=source.name,
+        source_file=rel,
+        file_sha256=sha,
+        file_size=path.stat().st_size,
+        status="duplicate",
+        meta={},
+        duplicate_of=first,
+    )
+
+
+class _Batch:
+    """Outcomes written to landing together: one transaction per BATCH_FILES files, or
+    fewer when their rows read reach BATCH_ROWS."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, schema: dict, loaded_at: datetime) -> None:
+        self.con, self.schema, self.loaded_at = con, schema, loaded_at
+        self.outcomes: list[FileOutcome] = []
+        self.rows = 0
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.rows += outcome.rows_read
+
+    def full(self) -> bool:
+        return len(self.outcomes) >= BATCH_FILES or self.rows >= BATCH_ROWS
+
+    def flush(self) -> None:
+        write_outcomes(self.con, self.outcomes, self.schema, self.loaded_at)
+        for o in self.outcomes:
+            o.release()
+        self.outcomes.clear()
+        self.rows = 0
 
 
 def load_ingest_context(

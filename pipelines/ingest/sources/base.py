@@ -194,65 +194,9 @@ def report_header(
     """Check the header block of a per-school report; raise FileRejected where the contract
     rejects the file, and return its metadata with any file-level warnings."""
     h = read.header
-    code = (h.get("school_code") or "").strip().upper()
-    if not code:
-        raise FileRejected(
-            "header_missing_school_code",
-            "Thiếu 'Mã trường' ở phần đầu tệp",
-            sheet=read.sheet,
-            field="Mã trường",
-        )
-    if ctx.registry is None:  # `cds check` without a registry: the school cannot be checked
-        known = pl.DataFrame({"level": [None]}, schema={"level": pl.String})
-    else:
-        known = ctx.registry.filter(pl.col("school_code") == code)
-    if known.height == 0:
-        near = [] if ctx.registry is None else near_codes(code, ctx.registry["school_code"])
-        raise FileRejected(
-            "unknown_school",
-            f"Mã trường '{code}' không có trong danh mục trường"
-            + (f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else "")
-            + show_invisible(h.get("school_code")),
-            sheet=read.sheet,
-            field="Mã trường",
-            value=code,
-        )
-    year = (h.get("school_year") or "").replace(" ", "")
-    if not year:
-        raise FileRejected(
-            "header_missing_school_year",
-            "Thiếu 'Năm học' ở phần đầu tệp",
-            sheet=read.sheet,
-            field="Năm học",
-        )
-    if not is_school_year(year):
-        raise FileRejected(
-            "invalid_school_year",
-            f"Năm học '{year}' không hợp lệ (vd 2024-2025)" + show_invisible(year),
-            sheet=read.sheet,
-            field="Năm học",
-            value=year,
-        )
-    if fixed_period is not None:
-        period = fixed_period
-    else:
-        raw_period = h.get("period")
-        if not raw_period:
-            raise FileRejected(
-                "header_missing_period",
-                "Thiếu 'Kỳ báo cáo' ở phần đầu tệp",
-                sheet=read.sheet,
-                field="Kỳ báo cáo",
-            )
-        period = ctx.codes.lookup("period", raw_period)
-        if period not in ("dau_nam", "cuoi_nam"):
-            raise FileRejected(
-                "invalid_period",
-                f"Kỳ báo cáo '{raw_period}' không hợp lệ (Đầu năm hoặc Cuối năm)",
-                sheet=read.sheet,
-                field="Kỳ báo cáo",
-                value=raw_period,
-            )
+    code, level = _header_school(read, ctx)
+    year = _header_year(read)
+    period = fixed_period if fixed_period is not None else _header_period(read, ctx)
     warnings = []
     submitted, date_issue = _submission_date(h.get("submitted_on"), year, ctx.today, date_label)
     if date_issue is not None:
@@ -273,7 +217,79 @@ def report_header(
         "school_year": year,
         "period": period,
         "submitted_on": submitted,
-        "school_level": known["level"][0],
+        "school_level": level,
     }
     issues = pl.concat(warnings) if warnings else pl.DataFrame(schema=ISSUE_SCHEMA)
     return meta, issues
+
+
+def _header_school(read: TableRead, ctx: IngestContext) -> tuple[str, str | None]:
+    """The header's school code and the registry's level for it (None: no registry, as
+    in `cds check`); a missing or unknown code rejects the file."""
+    raw_code = read.header.get("school_code")
+    code = (raw_code or "").strip().upper()
+    if not code:
+        raise FileRejected(
+            "header_missing_school_code",
+            "Thiếu 'Mã trường' ở phần đầu tệp",
+            sheet=read.sheet,
+            field="Mã trường",
+        )
+    if ctx.registry is None:  # `cds check` without a registry: the school cannot be checked
+        return code, None
+    known = ctx.registry.filter(pl.col("school_code") == code)
+    if known.height == 0:
+        near = near_codes(code, ctx.registry["school_code"])
+        raise FileRejected(
+            "unknown_school",
+            f"Mã trường '{code}' không có trong danh mục trường"
+            + (f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else "")
+            + show_invisible(raw_code),
+            sheet=read.sheet,
+            field="Mã trường",
+            value=code,
+        )
+    return code, known["level"][0]
+
+
+def _header_year(read: TableRead) -> str:
+    """The header's school year; missing or malformed, the file is rejected."""
+    year = (read.header.get("school_year") or "").replace(" ", "")
+    if not year:
+        raise FileRejected(
+            "header_missing_school_year",
+            "Thiếu 'Năm học' ở phần đầu tệp",
+            sheet=read.sheet,
+            field="Năm học",
+        )
+    if not is_school_year(year):
+        raise FileRejected(
+            "invalid_school_year",
+            f"Năm học '{year}' không hợp lệ (vd 2024-2025)" + show_invisible(year),
+            sheet=read.sheet,
+            field="Năm học",
+            value=year,
+        )
+    return year
+
+
+def _header_period(read: TableRead, ctx: IngestContext) -> str:
+    """The header's period as a code (`dau_nam`, `cuoi_nam`); otherwise the file is rejected."""
+    raw_period = read.header.get("period")
+    if not raw_period:
+        raise FileRejected(
+            "header_missing_period",
+            "Thiếu 'Kỳ báo cáo' ở phần đầu tệp",
+            sheet=read.sheet,
+            field="Kỳ báo cáo",
+        )
+    period = ctx.codes.lookup("period", raw_period)
+    if period not in ("dau_nam", "cuoi_nam"):
+        raise FileRejected(
+            "invalid_period",
+            f"Kỳ báo cáo '{raw_period}' không hợp lệ (Đầu năm hoặc Cuối năm)",
+            sheet=read.sheet,
+            field="Kỳ báo cáo",
+            value=raw_period,
+        )
+    return period
