@@ -351,6 +351,25 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
     kind, grids = read_grids(path)
     if not grids or all(g.frame.height == 0 for g in grids):
         raise FileRejected("file_empty", "Tệp không có dữ liệu")
+    found = _sheets_with_table(grids, spec)
+    visible = [f for f in found if f[0].visible]
+    chosen_grid, (idx, headers, _, span) = (visible or found)[0]
+    read = _extract(chosen_grid, idx, headers, span, spec, markers)
+    read.kind = kind
+    combined = [chosen_grid]
+    if spec.combine_sheets and len(visible) > 1:
+        read = _combine(read, visible[1:], spec, markers)
+        combined = [g for g, _ in visible]
+    read.notes.extend(_sheet_notes(chosen_grid, [g for g, _ in found], combined))
+    return read
+
+
+def _sheets_with_table(
+    grids: list[Grid], spec: TableSpec
+) -> list[tuple[Grid, tuple[int, dict[int, str], int, int]]]:
+    """Every non-empty sheet whose header row holds all required columns, with where its
+    header is; none: the file is rejected, naming the columns missing from the sheet that
+    came closest (and its header block, to trace the school)."""
     best_miss: tuple[str | None, int, list[str], str, dict] | None = None
     found: list[tuple[Grid, tuple[int, dict[int, str], int, int]]] = []
     for g in grids:
@@ -381,38 +400,39 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
             field=", ".join(missing),
             header=header,
         )
-    visible = [f for f in found if f[0].visible]
-    chosen_grid, (idx, headers, _, span) = (visible or found)[0]
-    read = _extract(chosen_grid, idx, headers, span, spec, markers)
-    read.kind = kind
-    combined = [chosen_grid]
-    if spec.combine_sheets and len(visible) > 1:
-        read = _combine(read, visible[1:], spec, markers)
-        combined = [g for g, _ in visible]
-    others = [f[0].sheet for f in found if f[0] not in combined]
-    hidden = [g.sheet for g, _ in found if not g.visible and g is not chosen_grid]
+    return found
+
+
+def _sheet_notes(
+    chosen_grid: Grid, found: list[Grid], combined: list[Grid]
+) -> list[tuple[str, str | None, str, str | None]]:
+    """The reader's warnings about sheets: a table read from a hidden sheet, hidden sheets
+    skipped, other sheets holding the same table but not read."""
+    notes: list[tuple[str, str | None, str, str | None]] = []
+    others = [g.sheet for g in found if g not in combined]
+    hidden = [g.sheet for g in found if not g.visible and g is not chosen_grid]
     if not chosen_grid.visible:
-        read.notes.append(
+        notes.append(
             ("hidden_sheet_read", None,
              f"Bảng chỉ có ở trang tính ẩn '{chosen_grid.sheet}': đã đọc trang này, "
              "kiểm tra đó có đúng là số liệu kỳ này", chosen_grid.sheet)
         )  # fmt: skip
     if hidden:
-        read.notes.append(
+        notes.append(
             ("hidden_sheet_skipped", None,
              "Bỏ qua trang tính ẩn: " + ", ".join(f"'{h}'" for h in hidden)
              + " (số liệu ở trang ẩn không được đọc)", ", ".join(map(str, hidden)))
         )  # fmt: skip
     unread = [o for o in others if o not in hidden]
     if unread:
-        read.notes.append(
+        notes.append(
             ("other_sheets_not_read", None,
              f"Chỉ đọc trang tính '{chosen_grid.sheet}'; các trang "
              + ", ".join(f"'{o}'" for o in unread)
              + " cũng có bảng cùng dạng nhưng KHÔNG được đọc: gộp vào một trang rồi nộp lại",
              ", ".join(map(str, unread)))
         )  # fmt: skip
-    return read
+    return notes
 
 
 def _combine(
