@@ -5,14 +5,23 @@ it: the outcome (`rejected`, `quarantined` rows, a `warning`, plainly `accepted`
 `duplicate`, or `ignored` when the file is not even recorded), the rule, and words of the
 Vietnamese message a data officer reads. `tests/test_bad_input_corpus.py` runs `cds run`
 once over all of them and checks every case.
+
+Where the corpus knows it (issue 21, item 9), a case also says which sheet the file's record,
+its issues and its rows name (`sheet`: by default read from the workbook's own
+`xl/workbook.xml` by `expected_sheet`, None for a CSV or a file that is no workbook), and the
+(row, column) of every issue of its rule (`at`), counted from how the case writes its file:
+a table written by `write_table` with a header block of four lines starts its header on row
+6 (row 7 with a title line, as `cds` and `emis` write) and its data one row below.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -373,6 +382,17 @@ ACTIVE_OF = (
 )
 
 
+# every landed value of a report, in row order: `code:total:female:ethnic` (- for null)
+VALUES_OF = (
+    "select string_agg(indicator_code || ':' || coalesce(total::varchar, '-') || ':' || "
+    "coalesce(female::varchar, '-') || ':' || coalesce(ethnic::varchar, '-'), ',' "
+    "order by _row) from landing.emis_report where _source_file = ?"
+)
+EMIS_VALUES = "101:10:-:-,111:2:-:-,201:300:150:12"  # EMIS_ROWS as they must land
+
+AUTO = "<read from the workbook>"
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -384,6 +404,47 @@ class Case:
     rows_read: int | None = None
     # (SQL over the warehouse with one `?` for the file, expected first value): what landed
     landed: tuple[str, object] | None = None
+    # the sheet the file's record names (None: a CSV, or no sheet was read); AUTO: see
+    # `expected_sheet`
+    sheet: str | None = AUTO
+    # (row, column) of every issue of `rule`, in row order, None where the issue is the
+    # file's (its value or message says where)
+    at: tuple[tuple[int | None, str | None], ...] | None = None
+
+
+def workbook_sheets(path: Path) -> list[tuple[str, bool]] | None:
+    """(name, visible) of each sheet, from the zip's `xl/workbook.xml` (not the project's
+    reader); None when the file is no zip workbook."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/workbook.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    sheets = []
+    for tag in re.findall(r"<sheet\b[^>]*>", xml):
+        name = re.search(r'\bname="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
+        sheets.append((_xml_text(name), 'state="hidden"' not in tag))
+    return sheets
+
+
+def _xml_text(text: str) -> str:
+    return (
+        text.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
+
+
+def expected_sheet(case: Case, raw: Path) -> str | None:
+    """The sheet the case's file must be recorded with: the case's own `sheet`, else none
+    for a CSV or a file that is no zip workbook, else its first visible sheet."""
+    if case.sheet != AUTO:
+        return case.sheet
+    path = raw / case.path
+    if path.suffix.lower() == ".csv" or path.is_symlink() or not path.is_file():
+        return None
+    sheets = workbook_sheets(path)
+    if not sheets:
+        return None
+    return next(name for name, visible in sheets if visible)
 
 
 def _students(rows: list[list[object]], **header) -> Callable[[Path], None]:
@@ -430,6 +491,7 @@ def _copy_of(name: str) -> Callable[[Path], None]:
 
 
 CLASS_OF = "select min(class_name) from landing.students where _source_file = ?"
+ID = "Số định danh cá nhân"
 
 # fmt: off
 CASES: list[Case] = [
@@ -440,7 +502,8 @@ CASES: list[Case] = [
          "rejected", "file_empty", "0 byte"),
     Case("workbook with no cells", "emis_report/trang_trang.xlsx",
          lambda p: _xlsx_cells(p, lambda wb, ws: None),
-         "rejected", "file_empty", "không có dữ liệu"),
+         "rejected", "file_empty", "không có dữ liệu",
+         sheet=None),
     Case("HTML saved as .xlsx", "emis_report/html.xlsx",
          write_bytes("<html><body><table><tr><td>Mã số</td></tr></table></body></html>".encode()),
          "rejected", "file_unreadable", "không phải Excel"),
@@ -472,20 +535,25 @@ CASES: list[Case] = [
          "rejected", "invalid_period", "Kỳ báo cáo 'Giữa năm' không hợp lệ"),
     Case("period not in the calendar", "emis_report/2031.xlsx",
          lambda p: emis(p, year="2030-2031", day="05/10/2030"),
-         "warning", "period_not_in_calendar", "không có trong lịch báo cáo", rows_read=3),
+         "warning", "period_not_in_calendar", "không có trong lịch báo cáo", rows_read=3,
+         at=((None, "Năm học"),)),
     Case("submission date missing", "emis_report/khong_ngay.xlsx", lambda p: emis(p, school=THCS, day=""),
-         "warning", "missing_submission_date", "tính là nộp muộn", rows_read=3),
+         "warning", "missing_submission_date", "tính là nộp muộn", rows_read=3,
+         at=((None, "Ngày báo cáo"),)),
     Case("merged title and header cells", "emis_report/o_gop.xlsx", merged_header,
-         "accepted", rows_read=3),
+         "accepted", rows_read=3,
+         sheet="Báo cáo", landed=_landed(VALUES_OF, EMIS_VALUES)),
     Case("duplicated column", "cds_assessment/cot_lap.xlsx",
          lambda p: cds(p, rows=[["1.1", "Nội dung", "Đạt", "Không đạt", None, None, "KH"]],
                        columns=["Mã tiêu chí", "Nội dung", "Điểm tự đánh giá", "Điểm tự đánh giá",
                                 "Tử số", "Mẫu số", "Minh chứng"]),
          "warning", "duplicate_column", "Cột bị lặp lại: chỉ dùng cột đầu tiên", rows_read=1,
          landed=_landed("select self_score_raw from landing.cds_assessment where _source_file = ?",
-                        "Đạt")),
+                        "Đạt"),
+         at=((7, "Điểm tự đánh giá"),)),  # the header row
     Case("report on the second sheet", "emis_report/trang_2.xlsx", second_sheet,
-         "accepted", rows_read=3),
+         "accepted", rows_read=3,
+         sheet="Số liệu", landed=_landed(VALUES_OF, EMIS_VALUES)),
     # cells
     # calamine reads a formula's cached value, and error cells (#VALUE!, #DIV/0!) as blank:
     # the file guard sees them in the sheet's XML, and the reader names each in a warning.
@@ -493,7 +561,8 @@ CASES: list[Case] = [
          "warning", "formula_error_cells", "C8 (cột 'Tổng số', dòng 8); C9 (cột 'Tổng số', dòng 9)",
          rows_read=3,
          landed=_landed("select list(total order by _row)::varchar from landing.emis_report "
-                        "where _source_file = ?", "[10, NULL, NULL]")),
+                        "where _source_file = ?", "[10, NULL, NULL]"),
+         at=((None, None),)),
     Case("numbers as text, thousands separators", "emis_report/hang_nghin.xlsx",
          lambda p: emis(p, school=THCS, period="Cuối năm", day="25/05/2025",
                         rows=[["101", "Tổng số lớp", "12", None, None],
@@ -507,24 +576,30 @@ CASES: list[Case] = [
          landed=_landed("select self_score from landing.cds_assessment where _source_file = ?", 5.5)),
     Case("negative count", "emis_report/so_am.xlsx",
          lambda p: emis(p, school=THCS, rows=[["101", "Tổng số lớp", -3, None, None]]),
-         "quarantined", "invalid_count", "'Tổng số' phải là số nguyên không âm", rows_read=1),
+         "quarantined", "invalid_count", "'Tổng số' phải là số nguyên không âm", rows_read=1,
+         at=((9, "Tổng số"),)),
     Case("unknown EMIS code", "emis_report/ma_la.xlsx",
          lambda p: emis(p, period="Cuối năm", day="25/05/2025",
                         rows=[*EMIS_ROWS, ["999", "Chỉ tiêu lạ", 1, None, None]]),
-         "quarantined", "unknown_emis_code", "không có trong danh mục chỉ tiêu", rows_read=4),
+         "quarantined", "unknown_emis_code", "không có trong danh mục chỉ tiêu", rows_read=4,
+         at=((12, "Mã số"),)),
     Case("birth date in the future", "students/sinh_tuong_lai.xlsx",
          _students([student_row(1, **{"Ngày sinh": "01/01/2031"}), *GOOD[1:]], day="01/10/2024"),
-         "warning", "invalid_birth_date", "trong tương lai", rows_read=3),
+         "warning", "invalid_birth_date", "trong tương lai", rows_read=3,
+         at=((7, "Ngày sinh"),)),
     Case("birth date before 1900", "students/sinh_1850.xlsx",
          _students([student_row(5, **{"Ngày sinh": "01/01/1850"})], day="02/10/2024"),
-         "warning", "invalid_birth_date", "trước 1900", rows_read=1),
+         "warning", "invalid_birth_date", "trước 1900", rows_read=1,
+         at=((7, "Ngày sinh"),)),
     Case("personal ID of the wrong length", "students/cccd_sai.xlsx",
          _students([student_row(6, **{"Số định danh cá nhân": "03121600"})], day="03/10/2024"),
-         "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=1),
+         "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=1,
+         at=((7, "Số định danh cá nhân"),)),
     Case("blank and duplicated student codes", "students/ma_trung.xlsx",
          _students([student_row(7), student_row(7), student_row(8, **{"Mã học sinh": ""})],
                    day="04/10/2024"),
-         "quarantined", "duplicate_student_code", "bị trùng trong tệp", rows_read=3),
+         "quarantined", "duplicate_student_code", "bị trùng trong tệp", rows_read=3,
+         at=((8, "Mã học sinh"),)),
     Case("Windows-1258 CSV", "students/cp1258.csv",
          _text(students_csv_text([student_row(20), student_row(21)], day="05/10/2024"), "cp1258"),
          "accepted", rows_read=2, landed=_landed(CLASS_OF, "Ba Ánh Dương")),
@@ -539,7 +614,8 @@ CASES: list[Case] = [
     Case("registry listing a school twice", "schools/bo_sung.xlsx",
          lambda p: write_registry(p.parents[1], [REGISTRY[0], REGISTRY[0], *REGISTRY[1:]], name=p.name),
          "quarantined", "duplicate_school_code", "bị trùng trong danh mục",
-         rows_read=len(REGISTRY) + 1),
+         rows_read=len(REGISTRY) + 1,
+         at=((5, "Mã trường"),)),
     # the same file twice, and editor droppings
     Case("original of a copy", "emis_report/ban_goc.xlsx",
          lambda p: emis(p, school=THCS, day="06/10/2024"), "accepted", rows_read=3),
@@ -579,7 +655,8 @@ CASES: list[Case] = [
              ("Năm trước", emis_rows(body=[["201", "Tổng số học sinh", 999, 999, 9]]), True),
              ("Năm nay", emis_rows(body=[["201", "Tổng số học sinh", 310, 155, 11]]), False)]),
          "warning", "hidden_sheet_skipped", "Bỏ qua trang tính ẩn: 'Năm trước'", rows_read=1,
-         landed=_landed(FEMALE_OF, 155)),
+         landed=_landed(FEMALE_OF, 155),
+         sheet="Năm nay", at=((None, None),)),
     Case("a school with hostile characters in its name sends its assessment",
          "cds_assessment/ten_doc_hai.xlsx", lambda p: cds(p, school="31000006"), "accepted",
          rows_read=1),
@@ -590,7 +667,8 @@ CASES: list[Case] = [
          "warning", "sheets_combined", "đọc gộp thành một bảng: 'Lớp 3A', 'Lớp 3B'",
          rows_read=2,
          landed=_landed("select string_agg(_sheet || ':' || _row, ',' order by _sheet) "
-                        "from landing.students where _source_file = ?", "Lớp 3A:7,Lớp 3B:7")),
+                        "from landing.students where _source_file = ?", "Lớp 3A:7,Lớp 3B:7"),
+         sheet="Lớp 3A", at=((None, None),)),
     Case("one sheet per class: a bad row is named with its own sheet", "students/lop_loi.xlsx",
          emis_grid([], sheets=[
              ("Lớp 4A", student_rows([student_row(32), student_row(33)], "08/10/2024"), False),
@@ -598,7 +676,8 @@ CASES: list[Case] = [
               False)]),
          "quarantined", "required_missing", "Thiếu mã học sinh", rows_read=3,
          landed=_landed("select string_agg(sheet || ':' || \"row\", ',') from audit.quarantined_rows "
-                        "where source_file = ?", "Lớp 4B:7")),
+                        "where source_file = ?", "Lớp 4B:7"),
+         sheet="Lớp 4A", at=((7, "Mã học sinh"),)),
     # footers and repeated headers
     Case("total line, signature block and signer's name under a pupil list",
          "students/chu_ky.xlsx",
@@ -607,11 +686,13 @@ CASES: list[Case] = [
                                  [None, "Người lập biểu"], [None, "(Ký, ghi rõ họ tên)"], [],
                                  [None, "Trần Văn Ký"]], "08/10/2024")),
          "warning", "table_end", "Bảng kết thúc ở dòng 11", rows_read=2,
-         landed=_landed("select count(*) from landing.students where _source_file = ?", 2)),
+         landed=_landed("select count(*) from landing.students where _source_file = ?", 2),
+         at=((None, None),)),  # the row is in the message
     Case("repeated header row in a long list", "students/tieu_de_lap.xlsx",
          emis_grid(student_rows([student_row(50), COLUMNS["students"], student_row(51)],
                                 "09/10/2024")),
-         "warning", "repeated_header_skipped", "Bỏ qua 1 dòng tiêu đề lặp lại", rows_read=2),
+         "warning", "repeated_header_skipped", "Bỏ qua 1 dòng tiêu đề lặp lại", rows_read=2,
+         at=((None, None),)),
     # headers real schools write
     Case("'TRONG ĐÓ: NỮ', 'Tổng số (*)', numbered headers", "emis_report/tieu_de_la.xlsx",
          emis_grid(emis_rows(columns=["Mã số\n(1)", "Chỉ tiêu\n(2)", "Tổng số (*)",
@@ -637,13 +718,15 @@ CASES: list[Case] = [
          "quarantined", "duplicate_student_code", "bị trùng trong tệp", rows_read=2,
          landed=_landed("select string_agg(value, '|') from audit.ingest_issues "
                         "where source_file = ? and rule_id = 'duplicate_student_code'",
-                        "031… (12 chữ số)")),
+                        "031… (12 chữ số)"),
+         at=((8, "Mã học sinh"),)),
     # issues are capped per file and rule
     Case("300 malformed IDs: 200 issues and a summary", "students/nhieu_loi.csv",
          _text(students_csv_text([student_row(100 + i, **{"Số định danh cá nhân": "12"})
                                   for i in range(300)], day="12/10/2024"), "utf-8"),
          "warning", "id_wrong_format", "đúng 12 chữ số", rows_read=300,
-         landed=_landed(ISSUES_OF + "'id_wrong_format'", 201)),
+         landed=_landed(ISSUES_OF + "'id_wrong_format'", 201),
+         at=((None, ID), *((r, ID) for r in range(7, 207)))),
     # issue 14, class 9: dates as schools write them, and dates that cannot be right
     Case("two-digit year in the submission date (15/10/24)", "emis_report/nam_hai_so.xlsx",
          lambda p: emis(p, school=MN, day="15/10/24"), "accepted", rows_read=3,
@@ -657,11 +740,13 @@ CASES: list[Case] = [
     Case("submission date after the run date", "emis_report/ngay_tuong_lai.xlsx",
          lambda p: emis(p, school=MN, day="05/10/2099"),
          "warning", "implausible_submission_date", "sau ngày chạy", rows_read=3,
-         landed=_landed(SUBMITTED_OF, None)),
+         landed=_landed(SUBMITTED_OF, None),
+         at=((None, "Ngày báo cáo"),)),
     Case("submission date before its school year (year typed wrong)", "emis_report/ngay_nam_truoc.xlsx",
          lambda p: emis(p, school=MN, day="07/10/2023"),
          "warning", "implausible_submission_date", "trước năm học 2024-2025", rows_read=3,
-         landed=_landed(SUBMITTED_OF, None)),
+         landed=_landed(SUBMITTED_OF, None),
+         at=((None, "Ngày báo cáo"),)),
     Case("birth date with a two-digit year", "students/sinh_hai_so.xlsx",
          _students([student_row(80, **{"Ngày sinh": "12/03/16"})], day="14/10/2024"),
          "accepted", rows_read=1,
@@ -676,7 +761,8 @@ CASES: list[Case] = [
          lambda p: teachers(p, [teacher_row(10, **{"Chữ ký số": "Đã cài USB token"})],
                             day="02/10/2024"),
          "warning", "value_not_in_code_list", "coi như KHÔNG có", rows_read=1,
-         landed=_landed(SIGNED_OF, 0)),
+         landed=_landed(SIGNED_OF, 0),
+         at=((7, "Chữ ký số"),)),
     Case("learning results written as results or 'Đã nhập'", "students/ket_qua.xlsx",
          _students([student_row(81, **{"KQHT HK1": "Đã nhập"}),
                     student_row(82, **{"KQHT HK1": "Hoàn thành tốt"})], day="15/10/2024"),
@@ -685,13 +771,15 @@ CASES: list[Case] = [
                         "where _source_file = ?", 2)),
     Case("a learning-results value nobody listed", "students/ket_qua_la.xlsx",
          _students([student_row(83, **{"KQHT HK1": "xong"})], day="16/10/2024"),
-         "warning", "value_not_in_code_list", "coi như CHƯA có kết quả học tập", rows_read=1),
+         "warning", "value_not_in_code_list", "coi như CHƯA có kết quả học tập", rows_read=1,
+         at=((7, "KQHT HK1"),)),
     Case("statuses 'Lưu ban', 'Bảo lưu' and one nobody listed", "students/trang_thai.xlsx",
          _students([student_row(84, **{"Trạng thái": "Lưu ban"}),
                     student_row(85, **{"Trạng thái": "Bảo lưu"}),
                     student_row(86, **{"Trạng thái": "Học lại"})], day="17/10/2024"),
          "warning", "invalid_status", "coi như đang học/đang làm việc (được tính)", rows_read=3,
-         landed=_landed(ACTIVE_OF, "[true, false, true]")),
+         landed=_landed(ACTIVE_OF, "[true, false, true]"),
+         at=((9, "Trạng thái"),)),
     # class 11: a bad optional cell is a warning on that cell; the row's total stays
     Case("dashes for zero in the breakdown columns", "emis_report/gach_ngang.xlsx",
          emis_grid(emis_rows(school=MN, day="31/05/2025", body=[
@@ -703,11 +791,13 @@ CASES: list[Case] = [
          emis_grid(emis_rows(school=TH, day="01/06/2025", body=[
              ["201", "Tổng số học sinh", 300, "chưa thống kê", 12]])),
          "warning", "invalid_optional_count", "'Tổng số' của dòng vẫn được nhận", rows_read=1,
-         landed=_landed("select sum(total) from landing.emis_report where _source_file = ?", 300)),
+         landed=_landed("select sum(total) from landing.emis_report where _source_file = ?", 300),
+         at=((7, "Nữ"),)),
     Case("a note in the CĐS numerator", "cds_assessment/tu_so_ghi_chu.xlsx",
          lambda p: cds(p, school=THCS, rows=[["1.3.1", "Nội dung", "4", "khoảng 30", "40", "LMS"]]),
          "warning", "invalid_optional_count", "điểm tự đánh giá vẫn được nhận", rows_read=1,
-         landed=_landed("select self_score from landing.cds_assessment where _source_file = ?", 4.0)),
+         landed=_landed("select self_score from landing.cds_assessment where _source_file = ?", 4.0),
+         at=((8, "Tử số"),)),
     # class 8: a marker word in a real row's label never ends or thins the table
     Case("label column first, a row labelled 'Tổng cộng …' with its code", "emis_report/nhan_truoc.xlsx",
          emis_grid(emis_rows(school=MN, day="02/06/2025",
@@ -717,13 +807,15 @@ CASES: list[Case] = [
                                    ["Tổng cộng", None, 12, None, None]])),
          "warning", "total_row_skipped", "Bỏ qua 1 dòng tổng cộng", rows_read=2,
          landed=_landed("select string_agg(indicator_code, ',' order by _row) from landing.emis_report "
-                        "where _source_file = ?", "101,111")),
+                        "where _source_file = ?", "101,111"),
+         at=((None, None),)),
     # class 6: a personal ID never lands as a code, and a data row is never quoted
     Case("personal ID used as the pupil code", "students/ma_la_cccd_1.xlsx",
          _students([student_row(87, **{"Mã học sinh": "031216000087"})], day="18/10/2024"),
          "warning", "code_is_personal_id", "đã thay bằng bí danh", rows_read=1,
          landed=_landed("select count(*) from landing.students where _source_file = ? "
-                        "and student_code like 'BD-%' and student_code not like '%031216%'", 1)),
+                        "and student_code like 'BD-%' and student_code not like '%031216%'", 1),
+         at=((7, "Mã học sinh"),)),
     Case("no header found in a pupil list: the data row is not quoted", "students/khong_tieu_de.xlsx",
          emis_grid([*[[f"{k}:", v] for k, v in _people_header(day="19/10/2024")], [],
                     ["Mã HS", "Họ và tên", "Ngày sinh"],

@@ -1,6 +1,26 @@
 """Issue 8: what schools really send. One `cds run` over the whole corpus (tests/corpus.py):
 the run completes, every case has its outcome and its Vietnamese message, nothing is lost
-(rows read = accepted + quarantined, per file and per source), raw files are untouched."""
+(rows read = accepted + quarantined, per file and per source), raw files are untouched.
+
+Issue 21, item 9: each case's file is recorded with the sheet the corpus knows
+(`corpus.expected_sheet`: the case's own, else the workbook's first visible sheet read from
+its `xl/workbook.xml`, none for a CSV), and so is every issue, quarantined row and landed row
+of a one-sheet file (of a file read over several sheets, every issue about the file); the
+issues of a case's rule sit on the rows and columns the case names (`at`); the merged-header
+and second-sheet reports land every value of their rows.
+
+How this was checked (issue 21): in a copy of the checkout, three breaks at once, then this
+module run (restored, never committed):
+- `_sheet_of` in pipelines/ingest/landing.py wrote no sheet (`pl.lit(None, pl.String)`):
+  every case whose file has a sheet failed on it (57 of the 77 cases failed in all; the
+  former test never read a sheet and would have passed);
+- `_issue_rows` wrote each issue one row down (`pl.col("_row") + 1`): the CSV case
+  "300 malformed IDs" (no sheet, so not stopped by the first break) failed on `at`,
+  (8, 'Số định danh cá nhân') where row 7 was due;
+- the report's `Nữ` and `Dân tộc` headers swapped in specs.EMIS_REPORT_SPEC: "merged title
+  and header cells" and "report on the second sheet" failed on their landed values
+  (`…201:300:12:150`), with their row counts still right.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +31,7 @@ import pytest
 
 from tests.builders import cds_run, write_registry
 from tests.conftest import query, query_dicts
-from tests.corpus import CASES, HOSTILE_NAMES, REGISTRY, Case
+from tests.corpus import CASES, HOSTILE_NAMES, REGISTRY, Case, expected_sheet, workbook_sheets
 
 
 def _hashes(raw: Path) -> dict[str, str]:
@@ -42,6 +62,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_the_corpus_is_wide_enough() -> None:
     assert len(CASES) >= 30
+    # the sheet and the issues' cells are asserted, not only counts
+    assert sum(c.at is not None for c in CASES) >= 25
+    warnings = [c for c in CASES if c.outcome in ("warning", "quarantined")]
+    assert all(c.at is not None for c in warnings), [c.name for c in warnings if c.at is None]
     sources = {c.path.split("/")[0] for c in CASES}
     assert sources == {"schools", "cds_assessment", "emis_report", "students", "teachers"}
     assert len({c.path for c in CASES}) == len(CASES)
@@ -101,6 +125,34 @@ def test_case_outcome_and_message(corpus: dict, case: Case) -> None:
     if case.landed is not None:
         sql, expected = case.landed
         assert query(db, sql, [case.path])[0][0] == expected
+    _assert_sheets(corpus, case, f, issues)
+    if case.at is not None:
+        at = sorted(((i["row"], i["field"]) for i in by_rule), key=lambda a: (a[0] or 0, a))
+        assert tuple(at) == case.at
+
+
+def _assert_sheets(corpus: dict, case: Case, f: dict, issues: list[dict]) -> None:
+    """The file's sheet as the corpus knows it; every issue, quarantined and landed row of a
+    one-sheet file (or a CSV: none) names it; of a file read over several sheets, every
+    issue about the whole file does."""
+    db, sheet = corpus["db"], expected_sheet(case, corpus["raw"])
+    if f["status"] == "duplicate":
+        return  # a duplicate is not read: its record names no sheet
+    assert f["sheet"] == sheet
+    path = corpus["raw"] / case.path
+    sheets = workbook_sheets(path) if sheet is not None else None
+    one_sheet = sheet is None or (sheets is not None and len(sheets) == 1)
+    if not one_sheet:
+        assert {i["sheet"] for i in issues if i["row"] is None} <= {sheet}
+        return
+    assert {i["sheet"] for i in issues} <= {sheet}
+    kept = query(db, "select distinct sheet from audit.quarantined_rows where source_file = ?",
+                 [case.path])  # fmt: skip
+    assert {s for (s,) in kept} <= {sheet}
+    landing = case.path.split("/")[0]
+    landed = query(db, f"select distinct _sheet from landing.{landing} where _source_file = ?",
+                   [case.path])  # fmt: skip
+    assert {s for (s,) in landed} <= {sheet}
 
 
 def test_counts_reconcile_per_source(corpus: dict) -> None:
