@@ -1,9 +1,48 @@
-"""Issue 8: `cds run` killed with SIGKILL mid-ingest and mid-dbt, then run again, ends with
-the marts of an uninterrupted run; analytics.duckdb is never half-written; a second writer
-is refused (cds run) or waits (a run launched from the UI)."""
+"""Crash safety (README "Guarantees"; issues 8 and 21): `cds run` killed with SIGKILL (its
+whole process group, dbt included) inside the landing write transaction, inside a dbt model
+build and inside publish, then run again.
+
+Each kill starts from a copy of the shared sample run (the previous, published state) with a
+corrected statistical report added (`_resubmit`: a new version, which changes the marts), and
+is placed by what the run itself shows, never by a sleep:
+
+- the landing write: the run is started with `pipelines.ingest.landing._insert` wrapped (in
+  the child only, see `PAUSE_IN_LANDING_WRITE`; the product code is unchanged): once the new
+  file's rows are inserted into `landing.emis_report`, inside `write_outcomes`' transaction
+  and before its commit, the wrapper writes a marker file and sleeps. The test kills the
+  run when the marker appears. While it is paused there, a second `cds run` is refused
+  (exit 3, with its message);
+- the dbt build: dbt's own structured log (`dbt.log` of this run's invocation, JSON events)
+  is followed until a `NodeStart` of a mart model; after the kill the log must hold a model
+  started and never finished (`NodeFinished`), so the kill did land inside a model build;
+- publish: the folder is watched until a file of the analytics database appears beside
+  the published one, or the published one is rewritten (whichever way publish writes);
+  after the kill the previous file must be whole, and the product's
+  `.analytics.duckdb.<uuid>.tmp` must still be there, so the kill landed before the rename.
+
+After each kill: every row count of `warehouse.duckdb` (landing and audit tables, by
+source and status) and every published mart are compared with their exact values (never
+`assert count`, which passes for 0): the previous published state is intact, and the
+re-run gives exactly the counts and marts of a clean run over the same files from an empty
+warehouse (fixture `clean`).
+
+How each test was checked to fail when its guarantee breaks (product code broken once on
+purpose in a copy of the project, never committed):
+- the publish kill: `publish_analytics` writing straight into `analytics.duckdb` (unlinked
+  first, no tmp file and no rename): the test failed, the killed run left an
+  analytics.duckdb without the marts (CatalogException reading `marts.dim_school`);
+- the landing kill: a commit inserted right after `write_outcomes` records the batch in
+  audit.ingest_files (its rows still to come): see the commit that adds this line for the
+  result (a commit placed after the landing insert was not caught, since the pause comes
+  first: the break has to be before the point the test stops at);
+- the dbt kill: `cds run` doing nothing when every file of raw/ is already recorded in
+  audit.ingest_files (a plausible "nothing new" shortcut): see the commit that adds this
+  line for the result.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,13 +55,35 @@ from pathlib import Path
 import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
-from tests.builders import PROJECT_ROOT, cds_run
+from tests.builders import PROJECT_ROOT, SESSION_DATE, cds_run
 from tests.conftest import SAMPLE_ENV, copy_sample_run, query
 
 # one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
 pytestmark = pytest.mark.e2e
 
 RESUBMITTED = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
+LANDING = ["schools", "cds_assessment", "emis_report", "students", "teachers"]
+DBT_TARGET = PROJECT_ROOT / "dbt_project" / "target"
+
+# `cds run` with the landing insert into one table paused inside its transaction (test only)
+PAUSE_IN_LANDING_WRITE = """
+import os, runpy, sys, time
+from pathlib import Path
+import pipelines.ingest.landing as landing
+
+insert = landing._insert
+
+def paused_insert(con, table, frame):
+    insert(con, table, frame)
+    if table == os.environ["CDS_TEST_PAUSE_TABLE"] and frame is not None and frame.height:
+        # inside write_outcomes' transaction: these rows are inserted, not committed
+        Path(os.environ["CDS_TEST_PAUSE_MARKER"]).write_text(str(frame.height))
+        time.sleep(600)
+
+landing._insert = paused_insert
+sys.argv = ["cds", *sys.argv[1:]]
+runpy.run_module("pipelines.cli", run_name="__main__")
+"""
 
 
 def _marts(warehouse: Path) -> dict[str, list]:
@@ -30,126 +91,352 @@ def _marts(warehouse: Path) -> dict[str, list]:
     return {t: sorted(query(db, f"select * from marts.{t}"), key=repr) for t in PUBLISHED_MARTS}
 
 
+def _counts(warehouse: Path) -> dict[str, int]:
+    """Every row count of the pipeline's own database that ingestion and dbt write."""
+    db = warehouse / "warehouse.duckdb"
+    counts = {f"landing.{s}": query(db, f"select count(*) from landing.{s}")[0][0] for s in LANDING}
+    for source, status, n in query(
+        db, "select source, status, count(*) from audit.ingest_files group by all"
+    ):
+        counts[f"ingest_files.{source}.{status}"] = n
+    for source, kind, n in query(
+        db, "select source, kind, count(*) from audit.ingest_issues group by all"
+    ):
+        counts[f"ingest_issues.{source}.{kind}"] = n
+    for source, n in query(db, "select source, count(*) from audit.quarantined_rows group by 1"):
+        counts[f"quarantined_rows.{source}"] = n
+    for table in PUBLISHED_MARTS:
+        counts[f"marts.{table}"] = query(db, f"select count(*) from marts.{table}")[0][0]
+    return counts
+
+
 def _resubmit(raw: Path) -> None:
+    """A second version of a school's report: another file, so another load and version."""
     original = raw / RESUBMITTED
     (original.parent / "31305005_emis_report_nop_lai.csv").write_bytes(
         original.read_bytes() + b"\n"
     )
 
 
-def _start(
-    raw: Path, warehouse: Path, extra_env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--raw", str(raw),
-           "--warehouse", str(warehouse)]  # fmt: skip
-    return subprocess.Popen(
-        cmd,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})},
-        start_new_session=True,  # its own process group: dbt dies with it
-    )
+class Run:
+    """`cds run` in its own process group, its output read as it comes (or it blocks on a
+    full pipe)."""
 
+    def __init__(self, raw: Path, warehouse: Path, code: str | None = None, env=None) -> None:
+        args = ["run", "--raw", str(raw), "--warehouse", str(warehouse)]
+        cmd = [sys.executable, "-m", "pipelines.cli", *args]
+        if code is not None:  # the same command, started through a test wrapper
+            cmd = [sys.executable, "-c", code, *args]
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={
+                **os.environ,
+                "CDS_RUN_DATE": SESSION_DATE,
+                "PYTHONUNBUFFERED": "1",
+                **SAMPLE_ENV,
+                **(env or {}),
+            },
+            start_new_session=True,  # its own process group: dbt dies with it
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def _kill_after(proc: subprocess.Popen[str], marker: str, delay: float) -> str:
-    """SIGKILL the run and its children `delay` seconds after a log line holds `marker`."""
-    seen = []
-    for line in proc.stdout:  # type: ignore[union-attr]
-        seen.append(line)
-        if marker in line:
-            time.sleep(delay)
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-            return "".join(seen)
-    raise AssertionError(f"run ended before '{marker}':\n{''.join(seen)[-3000:]}")
+    def _read(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self.lines.append(line)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, found, what: str, timeout: float = 600):
+        """Poll `found()` until it returns something; fail if the run ends first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (hit := found()) is not None:
+                return hit
+            if self.proc.poll() is not None and (hit := found()) is None:
+                raise AssertionError(f"the run ended before {what}:\n{self.log[-3000:]}")
+            time.sleep(0.01)
+        raise AssertionError(f"no {what} after {timeout} s:\n{self.log[-3000:]}")
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=60)
+        self._reader.join(timeout=60)
+        assert self.proc.returncode == -signal.SIGKILL, self.log[-3000:]
 
 
 @pytest.fixture(scope="module")
-def raw_and_reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("crash")
+def previous(sample_run: dict) -> dict:
+    """The published state every kill starts from: the shared sample run."""
+    return {"marts": _marts(sample_run["warehouse"]), "counts": _counts(sample_run["warehouse"])}
+
+
+@pytest.fixture(scope="module")
+def clean(sample_run: dict, previous: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The same files (the sample and the resubmission) run once into an empty warehouse."""
+    root = tmp_path_factory.mktemp("crash_clean")
     raw = root / "raw"
-    shutil.copytree(PROJECT_ROOT / "raw", raw)
-    final_raw = root / "final_raw"
-    shutil.copytree(raw, final_raw)
-    _resubmit(final_raw)
-    reference = root / "reference"
-    result = cds_run(final_raw, reference)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return {"root": root, "raw": raw, "final_raw": final_raw, "reference": _marts(reference)}
-
-
-def test_killed_mid_ingest_then_rerun_equals_uninterrupted(raw_and_reference: dict) -> None:
-    warehouse = raw_and_reference["root"] / "killed_ingest"
-    raw = raw_and_reference["final_raw"]
-    proc = _start(raw, warehouse)
-    # teachers are ingested right after students; their batch is mid-way 0.5 s later
-    _kill_after(proc, " - landing__students - ", 0.5)
-    assert proc.returncode == -signal.SIGKILL
-    loaded = dict(query(warehouse / "warehouse.duckdb",
-                        "select source, count(*) from audit.ingest_files group by 1"))  # fmt: skip
-    assert loaded.get("students") and not loaded.get("teachers")  # killed inside ingestion
-    assert not (warehouse / "analytics.duckdb").exists()
-
-    again = cds_run(raw, warehouse)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert _marts(warehouse) == raw_and_reference["reference"]
-
-
-def test_killed_mid_dbt_keeps_analytics_whole_then_rerun_equals_uninterrupted(
-    raw_and_reference: dict, sample_run: dict
-) -> None:
-    # the first, complete run over the sample is the shared one (tests/conftest.py), copied:
-    # its runs use its pseudonymisation key
-    raw, warehouse = copy_sample_run(sample_run, raw_and_reference["root"] / "killed_dbt")
-    published = _marts(warehouse)
-
+    shutil.copytree(sample_run["raw"], raw)
     _resubmit(raw)
-    proc = _start(raw, warehouse, extra_env=SAMPLE_ENV)
-    log = _kill_after(proc, "Running dbt command: `", 2.0)
-    assert "dbt_models" in log and "Đã xuất bản" not in log
-    assert _marts(warehouse) == published  # the old analytics.duckdb, whole and readable
-    assert query(warehouse / "warehouse.duckdb", "select count(*) from audit.ingest_files")
+    result = cds_run(raw, root / "warehouse", extra_env=SAMPLE_ENV)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    state = {"marts": _marts(root / "warehouse"), "counts": _counts(root / "warehouse")}
+    # the resubmission is visible: a state left as it was is told from the new one
+    assert state["counts"]["ingest_files.emis_report.accepted"] == (
+        previous["counts"]["ingest_files.emis_report.accepted"] + 1
+    )
+    assert state["marts"]["reporting_status"] != previous["marts"]["reporting_status"]
+    return state
 
+
+def _start_from_previous(sample_run: dict, root: Path) -> tuple[Path, Path]:
+    raw, warehouse = copy_sample_run(sample_run, root)
+    _resubmit(raw)
+    return raw, warehouse
+
+
+def _rerun_equals_clean(raw: Path, warehouse: Path, clean: dict) -> None:
     again = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert _marts(warehouse) == raw_and_reference["reference"]
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert _counts(warehouse) == clean["counts"]
+    assert _marts(warehouse) == clean["marts"]
 
 
-def test_second_cds_run_is_refused_and_a_ui_step_waits(raw_and_reference: dict) -> None:
-    root = raw_and_reference["root"]
-    warehouse = root / "concurrent"
-    proc = _start(raw_and_reference["raw"], warehouse)
-    for line in proc.stdout:  # type: ignore[union-attr]
-        if " - landing__" in line:  # the first run is writing
-            break
-    rest: list[str] = []  # keep reading its log, or it blocks on a full pipe
-    drain = threading.Thread(target=lambda: rest.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
-    drain.start()
-    second = cds_run(raw_and_reference["raw"], warehouse)
-    assert second.returncode == 3
+def test_killed_inside_the_landing_write_then_rerun_equals_clean(
+    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
+) -> None:
+    raw, warehouse = _start_from_previous(sample_run, tmp_path)
+    marker = tmp_path / "inside_landing_write"
+    run = Run(
+        raw,
+        warehouse,
+        code=PAUSE_IN_LANDING_WRITE,
+        env={"CDS_TEST_PAUSE_TABLE": "landing.emis_report", "CDS_TEST_PAUSE_MARKER": str(marker)},
+    )
+    inserted = run.wait_for(
+        lambda: int(marker.read_text()) if marker.exists() and marker.read_text() else None,
+        "the landing write of emis_report",
+    )
+    assert inserted > 0  # the new version's rows were in the open transaction
+
+    # while it writes, a second cds run on the same warehouse is refused at once
+    second = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
+    assert second.returncode == 3, second.stdout[-2000:] + second.stderr[-2000:]
     assert "đang được một lần chạy khác sử dụng" in second.stderr
 
-    waiter = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import logging, time; from pipelines.resources import WarehouseDuckDB\n"
-            "logging.basicConfig(level=logging.INFO)  # a run's step log, outside a run\n"
-            f"r = WarehouseDuckDB(database={str(warehouse / 'warehouse.duckdb')!r})\n"
-            "with r.get_connection() as con:\n"
-            "    n = con.execute('select count(*) from audit.ingest_files').fetchall()[0][0]\n"
-            "print(time.time(), n)",
-        ],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    run.kill()
+    # nothing of the open batch is left: every count is the previous one, exactly
+    assert _counts(warehouse) == previous["counts"]
+    assert _marts(warehouse) == previous["marts"]
+    _rerun_equals_clean(raw, warehouse, clean)
+
+
+def _dbt_events(log: Path) -> list[dict]:
+    events = []
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:  # the line being written
+                continue
+    return events
+
+
+def _model_nodes(events: list[dict], name: str) -> dict[str, dict]:
+    """unique_id → node_info of the model events called `name` (NodeStart, NodeFinished)."""
+    return {
+        e["data"]["node_info"]["unique_id"]: e["data"]["node_info"]
+        for e in events
+        if e["info"]["name"] == name and e["data"]["node_info"].get("resource_type") == "model"
+    }
+
+
+def test_killed_inside_a_dbt_model_build_then_rerun_equals_clean(
+    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
+) -> None:
+    raw, warehouse = _start_from_previous(sample_run, tmp_path)
+    run = Run(raw, warehouse)
+
+    def dbt_log() -> Path | None:  # this run's dbt build: dbt_models-<run id[:7]>-<uuid>
+        for line in run.lines:
+            if " - dbt_models - Running dbt command: `" in line and " build " in line:
+                run_id = line.split(" - ")[4]
+                logs = list(DBT_TARGET.glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
+                return logs[0] if logs else None
+        return None
+
+    log = run.wait_for(dbt_log, "dbt's log")
+
+    def mart_started() -> str | None:
+        started = _model_nodes(_dbt_events(log), "NodeStart")
+        marts = [u for u, n in started.items() if n["node_path"].startswith("marts/")]
+        return marts[0] if marts else None
+
+    run.wait_for(mart_started, "a mart model's NodeStart in dbt's log")
+    run.kill()
+    events = _dbt_events(log)
+    in_flight = set(_model_nodes(events, "NodeStart")) - set(_model_nodes(events, "NodeFinished"))
+    assert in_flight, "the kill landed between model builds, not inside one"
+
+    # ingestion had committed the new version; the published file is the previous one
+    assert (
+        _counts(warehouse)["ingest_files.emis_report.accepted"]
+        == (clean["counts"]["ingest_files.emis_report.accepted"])
     )
-    assert proc.wait(timeout=600) == 0, "".join(rest)[-3000:]
-    assert waiter.returncode == 0, waiter.stderr[-3000:]
-    assert "chờ đến lượt" in waiter.stderr  # it said it was waiting, then went on
-    # it ran once the first run had finished: it saw all of its work, not a half of it
-    total = query(warehouse / "warehouse.duckdb", "select count(*) from audit.ingest_files")
-    assert int(waiter.stdout.split()[1]) == total[0][0] > 0
+    assert _marts(warehouse) == previous["marts"]
+    assert not list(warehouse.glob(".analytics.duckdb.*.tmp"))  # publish never began
+    _rerun_equals_clean(raw, warehouse, clean)
+
+
+def test_killed_inside_publish_keeps_the_previous_analytics_then_rerun_equals_clean(
+    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
+) -> None:
+    raw, warehouse = _start_from_previous(sample_run, tmp_path)
+    published = (warehouse / "analytics.duckdb").stat()
+
+    def publishing() -> Path | None:
+        """A file of the analytics database other than the published one appears, or the
+        published one is rewritten: publish has begun (whatever way it writes)."""
+        for path in warehouse.glob("*analytics.duckdb*"):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            if path.name != "analytics.duckdb" or (st.st_ino, st.st_mtime_ns) != (
+                published.st_ino,
+                published.st_mtime_ns,
+            ):
+                return path
+        return None
+
+    run = Run(raw, warehouse)
+    run.wait_for(publishing, "publish's new analytics file")
+    run.kill()
+    assert _marts(warehouse) == previous["marts"]  # the previous file, whole and readable
+    # the kill landed before the rename: the half-built file is still beside the old one
+    assert list(warehouse.glob(".analytics.duckdb.*.tmp"))
+    # dbt had finished: the warehouse's own marts are the new ones already
+    assert _counts(warehouse) == clean["counts"]
+    _rerun_equals_clean(raw, warehouse, clean)
+
+
+SMALL_DISTRICT = [
+    "schools/danh_muc_truong.xlsx",
+    "emis_report/2024-2025/dau_nam/31305/31305001_emis_report.xlsx",
+]
+
+
+def test_second_cds_run_is_refused_and_a_ui_step_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrency (issue 21, item 7): a run launched by the `raw_files` sensor, the way the
+    UI's daemon launches it (the sensor evaluated with Dagster's `build_sensor_context`, its
+    run request executed on a Dagster instance), waits while `cds run` holds the warehouse
+    (its writer lock and its DuckDB connection, paused inside its landing write), says so in
+    its step's log, and writes only once that run is gone; a second `cds run` is refused.
+
+    Checked by breaking the code once: with `WarehouseDuckDB.get_connection` not taking the
+    writer lock, the sensor's run did not wait (its first writing step failed on DuckDB's
+    own lock: no "chờ đến lượt" line), and this test failed."""
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import CdsPaths
+    from pipelines.settings import Settings
+
+    for key in ("CDS_RAW_DIR", "CDS_WAREHOUSE_DIR", "CDS_REFERENCE_DIR"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))  # build_definitions sets them
+    monkeypatch.setenv("CDS_RUN_DATE", SESSION_DATE)
+    for key, value in SAMPLE_ENV.items():
+        monkeypatch.setenv(key, value)
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    settled = time.time() - 3600  # dropped an hour ago: the sensor does not wait for it
+    for rel in SMALL_DISTRICT:
+        (raw / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / "raw" / rel, raw / rel)
+        os.utime(raw / rel, (settled, settled))
+
+    marker = tmp_path / "inside_landing_write"
+    holder = Run(
+        raw,
+        warehouse,
+        code=PAUSE_IN_LANDING_WRITE,
+        env={"CDS_TEST_PAUSE_TABLE": "landing.schools", "CDS_TEST_PAUSE_MARKER": str(marker)},
+    )
+    try:
+        holder.wait_for(lambda: marker.exists() or None, "the holder's landing write")
+        second = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
+        assert second.returncode == 3, second.stdout[-2000:] + second.stderr[-2000:]
+        assert "đang được một lần chạy khác sử dụng" in second.stderr
+
+        settings = Settings(raw_dir=raw, warehouse_dir=warehouse)
+        defs = build_definitions(settings)
+        tick = defs.resolve_sensor_def("raw_files")(
+            dg.build_sensor_context(
+                repository_def=defs.get_repository_def(),
+                resources={"paths": CdsPaths.from_settings(settings)},
+            )
+        )
+        [request] = tick.run_requests  # the first tick: everything
+        job = defs.resolve_job_def("full_pipeline")
+        with dg.DagsterInstance.ephemeral() as instance:
+            launched: dict = {}
+
+            def launch() -> None:
+                launched["result"] = job.execute_in_process(
+                    instance=instance,
+                    asset_selection=request.asset_selection,
+                    tags=request.tags,
+                    raise_on_error=False,
+                )
+
+            thread = threading.Thread(target=launch, daemon=True)
+            thread.start()
+
+            def log_lines(text: str) -> list:
+                return [
+                    e
+                    for r in instance.get_runs()
+                    for e in instance.all_logs(r.run_id)
+                    if text in (e.user_message or "")
+                ]
+
+            waited = holder.wait_for(  # [] once the run ended without waiting
+                lambda: log_lines("chờ đến lượt") or (None if thread.is_alive() else []),
+                "the sensor run's step waiting",
+            )
+            assert waited, "the sensor's run ended without waiting for the warehouse"
+            waiting = waited[0]
+            time.sleep(1)  # it keeps waiting: nothing of its own is written meanwhile
+            assert thread.is_alive()
+            assert not log_lines("Đã đến lượt ghi")
+            released = time.time()
+            holder.kill()  # the OS releases the lock and the DuckDB file
+            thread.join(timeout=600)
+            assert not thread.is_alive()
+            result = launched["result"]
+            assert result.success, [e.message for e in result.all_events if e.is_failure]
+            [went_on] = [e for e in log_lines("Đã đến lượt ghi") if e.step_key == waiting.step_key]
+            assert went_on.timestamp >= released
+            written = [
+                e
+                for e in instance.all_logs(result.run_id)
+                if e.step_key == waiting.step_key
+                and e.dagster_event is not None
+                and e.dagster_event.is_step_materialization
+            ]
+            assert written and all(e.timestamp >= released for e in written)
+    finally:
+        if holder.proc.poll() is None:
+            holder.kill()
+    # the killed holder's open batch left nothing: the registry is there once, from the
+    # sensor's run
+    assert query(warehouse / "warehouse.duckdb", "select count(*) from landing.schools") == [(54,)]
+    assert query(warehouse / "analytics.duckdb", "select count(*) from marts.dim_school") == [(54,)]
