@@ -32,12 +32,15 @@ purpose in a copy of the project, never committed):
   first, no tmp file and no rename): the test failed, the killed run left an
   analytics.duckdb without the marts (CatalogException reading `marts.dim_school`);
 - the landing kill: a commit inserted right after `write_outcomes` records the batch in
-  audit.ingest_files (its rows still to come): see the commit that adds this line for the
-  result (a commit placed after the landing insert was not caught, since the pause comes
-  first: the break has to be before the point the test stops at);
+  audit.ingest_files (its rows still to come): the test failed, the killed run left the new
+  file recorded as accepted (212 accepted emis_report files instead of 211) and the
+  rejected files' issues gone. (A commit placed after the landing insert was not caught:
+  the test pauses before that point; a break has to come before where the test stops.)
 - the dbt kill: `cds run` doing nothing when every file of raw/ is already recorded in
-  audit.ingest_files (a plausible "nothing new" shortcut): see the commit that adds this
-  line for the result.
+  audit.ingest_files (a "nothing new" shortcut): the test failed, the re-run left the
+  half-rebuilt marts (data_quality_issues 80 rows instead of 81, follow_up_list 124
+  instead of 125).
+- the second-run refusal and the waiting UI run: see that test's docstring.
 """
 
 from __future__ import annotations
