@@ -9,9 +9,13 @@ file, and GX validates only new loads, so it is written into `landing.emis_repor
 directly), and a second school's report is dropped into raw/. The second run must fail on
 dbt's `relationships` test of `stg_landing__emis_report.indicator_code` and publish nothing.
 
-Checked by breaking the code once (in a copy of the project, never committed): with
-`dbt_models` not raising `dg.Failure` when dbt's build fails, the run went on to publish,
-`analytics.duckdb` changed (the second school's report appeared) and this test failed.
+Checked by breaking the code once (in a copy of the project, never committed): with every
+dbt test's severity set to warn (`data_tests: +severity: warn` in dbt_project.yml), the
+second run published (the second school's report appeared, "Đã xuất bản" in its log) and
+this test failed. Breaking only `dbt_models` (no `dg.Failure` when the build fails, its
+checks non-blocking) did not let the run publish: `dbt build` itself skips every model below
+a failing error test, so the marts publish depends on are not materialised; the test then
+failed only on the missing "✗ Bước dbt_models thất bại" line.
 """
 
 from __future__ import annotations
@@ -68,14 +72,17 @@ def test_a_failing_dbt_test_blocks_publishing(tmp_path: Path) -> None:
     _copy(raw, SECOND)  # new data the blocked run must not publish
 
     second = cds_run(raw, warehouse)
-    assert second.returncode == 1, second.stdout[-3000:] + second.stderr[-3000:]
+    log = second.stdout[-3000:] + second.stderr[-3000:]
+    # publishing was blocked: the previous version, byte for byte, without the new report
+    assert "Đã xuất bản" not in second.stdout + second.stderr, log  # publish never ran
+    assert _digest(analytics) == published
+    assert query(analytics, RECEIVED) == [("31305001",)]
+    assert not list(warehouse.glob(".analytics.duckdb.*.tmp"))
+    # and the command says so, naming the broken test
+    assert second.returncode == 1, log
     assert "✗ Bước dbt_models thất bại" in second.stderr
     assert "dbt build thất bại" in second.stderr
     assert "relationships_stg_landing__emis_report_indicator_code" in second.stderr
-    assert "Đã xuất bản" not in second.stdout + second.stderr  # publish never ran
-    assert _digest(analytics) == published  # the previous version, byte for byte
-    assert not list(warehouse.glob(".analytics.duckdb.*.tmp"))
-    assert query(analytics, RECEIVED) == [("31305001",)]
     # the run did land the new report: only publishing was blocked
     assert query(
         warehouse / "warehouse.duckdb",
