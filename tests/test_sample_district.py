@@ -1,4 +1,22 @@
-"""`cds run` over the bundled sample district (raw/), as `make run` does."""
+"""`cds run` over the bundled sample district (raw/), as `make run` does.
+
+Issue 21 (items 3 and 4), how each guarantee's test was checked to fail when the guarantee
+breaks (product code broken once on purpose in a copy of the project, never committed):
+- `test_manifest_events_are_reflected`: every deliberate event of the manifest (late,
+  missing, resubmission; all four reported sources) must have its `reporting_status` row,
+  none is skipped. Checked with `int_submissions__versions` ordering versions newest first
+  (`order by submitted_on desc`): it failed on a resubmission whose first submission date
+  became the last one (2024-10-09 instead of 2024-10-04).
+- `test_a_resubmission_replaces_the_values_and_history_keeps_both`: a second version of a
+  school's statistical report (later date, changed values) is written by the test. Checked
+  with the same break: the infrastructure figures stayed the old ones (71.43 % of
+  classrooms with Internet and 2 smart classrooms instead of 100 % and 3) and it failed.
+- `test_rows_reconcile_for_every_file`: the rows each file holds are counted by the
+  generator (`manifest.json`, `rows`), independently of the reader, and the quarantined rows
+  by its injected faults. Checked by making judging lose each file's last accepted row
+  (rows_read and accepted both one less, so the audit still agreed with itself, and the
+  `ingest_log` check passed): it failed on the registry, 53 rows read of 54.
+"""
 
 from __future__ import annotations
 
@@ -75,26 +93,118 @@ def test_levels_spread_and_assumed_items_visible(sample: dict) -> None:
 
 
 def test_manifest_events_are_reflected(sample: dict) -> None:
+    """Every deliberate event of the manifest, of every source, is in `reporting_status`
+    with its status and dates: none is skipped for lacking a row (issue 21, item 3)."""
     db = sample["analytics"]
     rejected = {f["file"] for f in sample["manifest"]["faults"] if f["kind"] in FILE_FAULTS}
-    events = [e for e in sample["manifest"]["events"] if e["source"] == "cds_assessment"]
-    assert {e["kind"] for e in events} >= {"missing_submission", "late_submission"}
+    events = sample["manifest"]["events"]
+    kinds = {(e["source"], e["kind"]) for e in events}
+    # the sample holds each kind of event, a resubmission of every reported source included
+    assert {k for _, k in kinds} == {"missing_submission", "late_submission", "resubmission"}
+    assert {s for s, k in kinds if k == "resubmission"} == INGESTED - {"schools"}
     for event in events:
         rows = query_dicts(
             db,
-            "select * from marts.cds_maturity_school where school_code = ? and school_year = ?",
-            [event["school_code"], event["school_year"]],
+            "select * from marts.reporting_status where report = ? and school_code = ? "
+            "and school_year = ? and period is not distinct from ?",
+            [event["source"], event["school_code"], event["school_year"], event.get("period")],
         )
+        assert len(rows) == 1, event  # a missing row fails: no event is skipped
+        [row] = rows
         if event["kind"] == "missing_submission":
-            assert rows == []
-        elif event["kind"] == "late_submission" and rows:
-            assert rows[0]["on_time"] is False
-            assert str(rows[0]["submitted_on"]) == event["submitted_on"]
-        elif event["kind"] == "resubmission":
-            assert rows[0]["versions"] == 2
-            assert str(rows[0]["submitted_on"]) == event["first_submitted_on"]
-            assert str(rows[0]["last_submitted_on"]) == event["last_submitted_on"]
+            assert (row["status"], row["received"], row["versions"]) == ("missing", False, 0), (
+                event,
+                row,
+            )
+        elif event["kind"] == "late_submission":
+            assert (row["status"], row["on_time"]) == ("late", False), (event, row)
+            assert str(row["first_submitted_on"]) == event["submitted_on"], (event, row)
+            assert row["days_late"] > 0, (event, row)
+        else:  # resubmission: the first date decides timeliness, the last is kept too
+            assert row["versions"] == 2, (event, row)
+            assert str(row["first_submitted_on"]) == event["first_submitted_on"], (event, row)
+            assert str(row["last_submitted_on"]) == event["last_submitted_on"], (event, row)
+        if event["source"] == "cds_assessment" and event["kind"] != "missing_submission":
+            [school] = query_dicts(
+                db,
+                "select * from marts.cds_maturity_school where school_code = ? and school_year = ?",
+                [event["school_code"], event["school_year"]],
+            )
+            assert school["versions"] == (2 if event["kind"] == "resubmission" else 1)
+            if event["kind"] == "late_submission":
+                assert school["on_time"] is False
+                assert str(school["submitted_on"]) == event["submitted_on"]
     assert rejected  # the sample carries broken files
+
+
+RESUBMITTED = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
+RESUBMISSION = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report_bo_sung.csv"
+# first version: 04/06/2025 (on time, due 10/06), 10 of 14 classrooms with Internet, 2 smart
+CHANGES = {
+    "Ngày báo cáo:,04/06/2025": "Ngày báo cáo:,16/06/2025",
+    "402,Phòng học có kết nối Internet,10,,": "402,Phòng học có kết nối Internet,14,,",
+    "404,Phòng học thông minh,2,,": "404,Phòng học thông minh,3,,",
+}
+
+
+@pytest.fixture(scope="module")
+def resubmitted(sample_run: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The sample run, copied, then run again with a corrected report of school 31305005:
+    a later date, 14 classrooms with Internet instead of 10, 3 smart ones instead of 2."""
+    raw, warehouse = copy_sample_run(sample_run, tmp_path_factory.mktemp("resubmitted"))
+    text = (raw / RESUBMITTED).read_text(encoding="utf-8-sig")
+    for old, new in CHANGES.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    (raw / RESUBMISSION).write_text(text, encoding="utf-8-sig")
+    before = _infrastructure(warehouse / "analytics.duckdb")
+    run = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {"warehouse": warehouse, "before": before}
+
+
+def _infrastructure(db: Path) -> dict:
+    [row] = query_dicts(
+        db,
+        "select pct_classrooms_internet, smart_classrooms from marts.infrastructure_school "
+        "where school_code = '31305005' and school_year = '2024-2025' and period = 'cuoi_nam'",
+    )
+    return row
+
+
+def test_a_resubmission_replaces_the_values_and_history_keeps_both(resubmitted: dict) -> None:
+    """Idempotence and versions (issue 21, item 3): the corrected report's values replace
+    the old ones in the marts, the first submission date still decides timeliness, and the
+    audit and landing keep both versions."""
+    analytics = resubmitted["warehouse"] / "analytics.duckdb"
+    db = resubmitted["warehouse"] / "warehouse.duckdb"
+    assert resubmitted["before"] == {"pct_classrooms_internet": 71.43, "smart_classrooms": 2}
+    assert _infrastructure(analytics) == {"pct_classrooms_internet": 100.0, "smart_classrooms": 3}
+    [status] = query_dicts(
+        analytics,
+        "select versions, first_submitted_on, last_submitted_on, on_time, status "
+        "from marts.reporting_status where school_code = '31305005' and report = 'emis_report' "
+        "and school_year = '2024-2025' and period = 'cuoi_nam'",
+    )
+    assert {k: str(v) for k, v in status.items()} == {
+        "versions": "2",
+        "first_submitted_on": "2025-06-04",  # on time (due 10/06), though the last was late
+        "last_submitted_on": "2025-06-16",
+        "on_time": "True",
+        "status": "on_time",
+    }
+    # history: both versions are recorded and landed, each with its own values
+    versions = query(
+        db,
+        "select f.source_file, f.status, f.submitted_on, e.total from audit.ingest_files f "
+        "join landing.emis_report e on e._load_seq = f.load_seq "
+        "where f.school_code = '31305005' and f.school_year = '2024-2025' "
+        "and f.period = 'cuoi_nam' and e.indicator_code = '402' order by f.submitted_on",
+    )
+    assert [(f, st, str(d), t) for f, st, d, t in versions] == [
+        (RESUBMITTED, "accepted", "2025-06-04", 10),
+        (RESUBMISSION, "accepted", "2025-06-16", 14),
+    ]
 
 
 EXPECTED_RULE = {  # fault kind → (issue kind, rule) in data_quality_issues
@@ -163,18 +273,53 @@ def test_every_manifest_fault_is_an_issue_at_its_cell(sample: dict) -> None:
     assert "Tệp bị từ chối: 12" in sample["stdout"]  # each file-level fault in each of 4 sources
 
 
+QUARANTINING = {k for k, (kind, _) in EXPECTED_RULE.items() if kind == "row_quarantined"}
+
+
 def test_rows_reconcile_for_every_file(sample: dict) -> None:
-    assert query(
+    """Nothing lost (issue 21, item 4), counted independently of the reader: each file's
+    data rows as the generator wrote them (manifest `rows`) against `rows_read`, and per
+    source, for every source, landing + quarantine against those rows and the quarantining
+    faults the generator injected. The warehouse is the one after two runs over the same
+    files: a file counted twice would show here too."""
+    manifest = sample["manifest"]
+    files = {f["file"]: f for f in manifest["files"] if f["source"] in INGESTED}
+    rejected = {f["file"] for f in manifest["faults"] if f["kind"] in FILE_FAULTS}
+    audit = query_dicts(
         sample["warehouse"],
-        "select count(*) from audit.ingest_files "
-        "where rows_read <> rows_accepted + rows_quarantined",
-    ) == [(0,)]
-    landed = query(sample["warehouse"], "select count(*) from landing.cds_assessment")[0][0]
-    accepted = query(
-        sample["warehouse"],
-        "select sum(rows_accepted) from audit.ingest_files where source = 'cds_assessment'",
-    )[0][0]
-    assert landed == accepted
+        "select source_file, source, status, rows_read, rows_accepted, rows_quarantined "
+        "from audit.ingest_files",
+    )
+    by_file = {a["source_file"]: a for a in audit}
+    assert len(by_file) == len(audit)  # one record per file
+    assert by_file.keys() == files.keys()  # every file of the drop folder, no other
+    for name, f in files.items():
+        a = by_file[name]
+        assert a["source"] == f["source"], (f, a)
+        if name in rejected:  # rejected whole: nothing read from it, all of it listed
+            assert (a["status"], a["rows_read"], a["rows_accepted"]) == ("rejected", 0, 0), a
+        else:
+            assert a["status"] == "accepted", a
+            assert a["rows_read"] == f["rows"] > 0, (f, a)
+            assert a["rows_read"] == a["rows_accepted"] + a["rows_quarantined"], a
+    quarantining = {}
+    for fault in manifest["faults"]:
+        if fault["kind"] in QUARANTINING:
+            source = files[fault["file"]]["source"]
+            quarantining[source] = quarantining.get(source, 0) + 1
+    assert set(quarantining) == {"emis_report", "students", "teachers"}
+    for source in sorted(INGESTED):
+        held = sum(
+            f["rows"] for n, f in files.items() if f["source"] == source and n not in rejected
+        )
+        [(landed,)] = query(sample["warehouse"], f"select count(*) from landing.{source}")
+        [(quarantined,)] = query(
+            sample["warehouse"],
+            "select count(*) from audit.quarantined_rows where source = ?",
+            [source],
+        )
+        assert quarantined == quarantining.get(source, 0), source
+        assert landed + quarantined == held, source
 
 
 def test_second_run_changes_nothing(sample: dict) -> None:
@@ -217,7 +362,17 @@ def test_dbt_unit_tests_of_the_formulas(sample: dict) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "PASS=4" in result.stdout and "ERROR=0" in result.stdout
+    import yaml
+
+    # every unit test of the YAML files ran and passed (a count written here went stale)
+    expected = sum(
+        len(yaml.safe_load(path.read_text(encoding="utf-8")).get("unit_tests") or [])
+        for path in (PROJECT_ROOT / "dbt_project" / "models").glob("**/_*unit_tests.yml")
+    )
+    assert expected >= 4
+    assert f"PASS={expected} " in result.stdout and "ERROR=0" in result.stdout, result.stdout[
+        -3000:
+    ]
 
 
 def test_analytics_speaks_vietnamese(sample: dict) -> None:
