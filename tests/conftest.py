@@ -26,8 +26,9 @@ SAMPLE_RUN_MODULES = {
 # out first, so the two workers end together; a module not listed keeps xdist's order (most
 # tests first) after these. Add a module here when it runs the pipeline or takes long.
 UNIT_SECONDS = {
-    "sample_run": (790, 0),  # SAMPLE_RUN_MODULES
-    "test_ui_browser.py": (215, 0),
+    "sample_run": (1300, 0),  # SAMPLE_RUN_MODULES (the crash tests: 8 sample-sized runs)
+    "test_ui_browser.py": (300, 0),
+    "test_guarantee_failing_dbt_test_blocks_publish.py": (60, 0),
     "test_clean_district.py": (215, 0),
     "test_version_order.py": (205, 0),
     "test_bad_input_corpus.py": (140, 0),
@@ -44,7 +45,8 @@ UNIT_SECONDS = {
     "test_automation.py": (0, 48),
     "test_parallel_ingest.py": (0, 43),
     "test_dbt_manifest.py": (0, 25),
-    "test_properties.py": (0, 16),
+    "test_properties.py": (0, 36),
+    "test_cli_check.py": (0, 30),
     "test_no_work_at_import.py": (0, 11),
 }
 

@@ -121,7 +121,7 @@ def test_the_scan_finds_the_known_pipeline_tests() -> None:
     assert {
         "tests/test_sample_district.py::test_analytics_holds_the_marts_only",  # module fixture
         "tests/test_crash_and_concurrency.py::test_second_cds_run_is_refused_and_a_ui_step_waits",
-        "tests/test_ui_browser.py::test_asset_graph_materialisation_and_failed_check_in_the_browser",
+        "tests/test_ui_browser.py::test_fresh_start_sensor_runs_yellow_checks_and_ui_materialisation",
         "tests/test_definitions.py::test_publish_shows_follow_up_and_bands_as_metadata",
     } <= found
     assert "tests/test_definitions.py::test_landing_feeds_staging" not in found

@@ -1,6 +1,13 @@
 """End to end in a real browser: `cds ui` on a free loopback port, driven by headless
-Chromium through Playwright. The asset graph shows every layer, a materialisation launched
-from the UI completes, and a failed check is visible on its asset.
+Chromium through Playwright, from a fresh clone's state (no warehouse, no Dagster storage)
+and with the automation on, as a data officer starts it (issue 15):
+
+- the asset graph shows every layer; the sensor's first run builds everything, the
+  reference group included, and writes the reports;
+- a corrected report dropped into raw/ with a wrong figure is picked up by the sensor; its
+  run succeeds but its checks turn yellow (WARN) with a Vietnamese description naming the
+  school, visible on the asset;
+- a materialisation launched from the UI completes.
 
 Screenshots go to CDS_SCREENSHOT_DIR when set (`make screenshots` writes docs/img/)."""
 
@@ -25,6 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pipelines.reference.cds_index import load_index
 from pipelines.settings import PROJECT_ROOT
 from tests.builders import write_assessment
+from tests.corpus import emis
 
 # the UI and a browser, with a full run from the UI: left out of `make test-fast`
 pytestmark = pytest.mark.e2e
@@ -89,7 +97,9 @@ def ui(tmp_path: Path):
     port = _free_port()
     env = {
         **os.environ,
-        "CDS_AUTOMATION": "off",  # the test launches the run itself
+        "CDS_AUTOMATION": "on",  # as `make ui` starts it: the sensor runs what is dropped
+        "CDS_SENSOR_SECONDS": "3",
+        "CDS_SETTLE_SECONDS": "2",
         "CDS_DAGSTER_STORAGE": str(tmp_path / "dagster"),
         "CDS_PSEUDONYM_KEY": UI_SECRET,
     }
@@ -114,7 +124,7 @@ def ui(tmp_path: Path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a first start parses the dbt project
         while True:
             try:
                 if _graphql(port, "{ version }")["version"]:
@@ -122,7 +132,7 @@ def ui(tmp_path: Path):
             except OSError:
                 pass
             assert process.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "cds ui did not start in 120 s"
+            assert time.monotonic() < deadline, "cds ui did not start in 300 s"
             time.sleep(1)
         yield port, tmp_path, process.pid
     finally:
@@ -146,25 +156,68 @@ def _dismiss_welcome(page: Page) -> None:
         page.get_by_role("button", name="Skip").click(timeout=20_000)
 
 
-def _wait_for_runs(port: int, timeout: float) -> list[dict]:
+def _runs(port: int) -> list[dict]:
+    runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId status } } } }")
+    return runs["runsOrError"]["results"]
+
+
+def _wait_for_runs(port: int, timeout: float, *, besides: set[str] = frozenset()) -> list[dict]:
+    """The runs not in `besides`, once there is at least one and all have ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId status } } } }")
-        results = runs["runsOrError"]["results"]
+        results = [r for r in _runs(port) if r["runId"] not in besides]
         if results and all(r["status"] in ("SUCCESS", "FAILURE", "CANCELED") for r in results):
-            backfills = _graphql(
-                port,
-                "{ partitionBackfillsOrError { ... on PartitionBackfills { results { status } } } }",
-            )["partitionBackfillsOrError"]["results"]
-            if all(b["status"] != "REQUESTED" for b in backfills):
-                return results
+            return results
         time.sleep(3)
-    raise AssertionError(f"runs not finished after {timeout} s")
+    raise AssertionError(f"runs not finished after {timeout} s: {_runs(port)}")
 
 
-def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None:
+def _failures(port: int, runs: list[dict]) -> str:
+    """What failed in the runs that did not succeed: the step failures' messages."""
+    out = []
+    for run in runs:
+        if run["status"] == "SUCCESS":
+            continue
+        query = (
+            f'{{ logsForRun(runId: "{run["runId"]}") {{ ... on EventConnection {{ events {{'
+            " __typename ... on MessageEvent { message }"
+            " ... on ExecutionStepFailureEvent { stepKey error { message } } } } } }"
+        )
+        events = _graphql(port, query)["logsForRun"]["events"]
+        out += [
+            f"{e.get('stepKey')}: {(e.get('error') or {}).get('message') or e.get('message')}"
+            for e in events
+            if "Failure" in e["__typename"]
+        ]
+    return "\n".join(out)
+
+
+def _materialised(port: int) -> dict[str, bool]:
+    """Each asset (`group/name`) and whether it has been materialised."""
+    nodes = _graphql(
+        port,
+        "{ assetNodes { groupName assetKey { path } assetMaterializations(limit: 1) { runId } } }",
+    )["assetNodes"]
+    return {
+        f"{n['groupName']}/{'/'.join(n['assetKey']['path'])}": bool(n["assetMaterializations"])
+        for n in nodes
+    }
+
+
+def _latest_check(port: int, asset: list[str], check: str) -> dict:
+    fields = "runId status evaluation { severity description }"
+    query = (
+        f"{{ assetCheckExecutions(assetKey: {{path: {json.dumps(asset)}}}, "
+        f'checkName: "{check}", limit: 1) {{ {fields} }} }}'
+    )
+    [execution] = _graphql(port, query)["assetCheckExecutions"]
+    return execution
+
+
+def test_fresh_start_sensor_runs_yellow_checks_and_ui_materialisation(ui) -> None:
     port, tmp, pid = ui
     base = f"http://127.0.0.1:{port}"
+    raw, warehouse = tmp / "raw", tmp / "wh"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
@@ -176,12 +229,14 @@ def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None
             expect(page.get_by_text(group, exact=True).first).to_be_visible(timeout=60_000)
         _shot(page, "asset-graph.png", tmp)
 
-        # 2. a materialisation of everything, started from the UI, completes
-        page.get_by_role("button", name="Materialize all…").click()
-        page.get_by_text("All", exact=True).click()
-        page.get_by_role("button", name="Launch backfill").click()
-        runs = _wait_for_runs(port, timeout=420)
-        assert [r["status"] for r in runs] == ["SUCCESS"] * len(runs), runs
+        # 2. fresh clone: the sensor's first run builds everything, reference included,
+        # and writes the reports; nobody pressed a button
+        first = _wait_for_runs(port, timeout=420)
+        assert [r["status"] for r in first] == ["SUCCESS"] * len(first), _failures(port, first)
+        never = [name for name, done in _materialised(port).items() if not done]
+        assert never == [], never
+        assert list((warehouse / "reports").glob("*.html"))
+        assert list((warehouse / "reports").glob("*.xlsx"))
         page.goto(f"{base}/runs")
         expect(page.get_by_text("Success").first).to_be_visible(timeout=30_000)
 
@@ -193,23 +248,59 @@ def test_asset_graph_materialisation_and_failed_check_in_the_browser(ui) -> None
         expect(page.get_by_text("tỉ_lệ_đúng_hạn").first).to_be_visible()
         _shot(page, "publish-metadata.png", tmp)
 
-        # 3. the failed (warning) check is visible on its asset, with its reason
-        page.goto(f"{base}/assets/landing/cds_assessment?view=checks")
-        expect(page.get_by_text("gx_landing_cds_assessment").first).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("Failed").first).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("Ít nhất 80% tiêu chí có minh chứng").first).to_be_visible()
-        expect(page.get_by_text("khong_minh_chung.xlsx").first).to_be_visible()
+        # 3. a corrected report with a negative count and more girls than pupils, dropped
+        # into raw/: the sensor runs it, the run succeeds, its checks turn yellow and say
+        # in Vietnamese which school must fix what
+        wrong = [
+            ["101", "Tổng số lớp", 10, None, None],
+            ["111", "Số lớp khối 1", -2, None, None],
+            ["201", "Tổng số học sinh", 300, 350, 12],
+        ]
+        dropped = raw / "emis_report" / "2024-2025" / "dau_nam" / "31305"
+        emis(dropped / "31305002_sua_lai.xlsx", school="31305002", day="20/10/2024", rows=wrong)
+        before = {r["runId"] for r in first}
+        second = _wait_for_runs(port, timeout=300, besides=before)
+        assert [r["status"] for r in second] == ["SUCCESS"] * len(second), _failures(port, second)
+        files = _latest_check(port, ["landing", "emis_report"], "tep_moi_hop_le")
+        assert files["runId"] in {r["runId"] for r in second}
+        assert files["status"] == "FAILED" and files["evaluation"]["severity"] == "WARN", files
+        assert "trường 31305002, tệp" in files["evaluation"]["description"]
+        rules = _latest_check(port, ["marts", "data_quality_issues"], "quy_tac_tep_moi")
+        assert rules["status"] == "FAILED" and rules["evaluation"]["severity"] == "WARN", rules
+        assert "trường 31305002" in rules["evaluation"]["description"]
+        assert "Số nữ lớn hơn tổng số" in rules["evaluation"]["description"]
+
+        page.goto(f"{base}/assets/landing/emis_report?view=checks")
+        expect(page.get_by_text("tep_moi_hop_le").first).to_be_visible(timeout=30_000)
+        page.get_by_text("tep_moi_hop_le").first.click()
+        expect(page.get_by_text("trường 31305002").first).to_be_visible(timeout=30_000)
         _shot(page, "failed-check.png", tmp)
 
-        # 4. the HTML report the run wrote opens offline with its three charts
-        [report] = (tmp / "wh" / "reports").glob("*.html")
+        # the GX suite's warning (a self-assessment without evidence) is on its asset too
+        page.goto(f"{base}/assets/landing/cds_assessment?view=checks")
+        expect(page.get_by_text("gx_landing_cds_assessment").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Ít nhất 80% tiêu chí có minh chứng").first).to_be_visible()
+        expect(page.get_by_text("khong_minh_chung.xlsx").first).to_be_visible()
+
+        # 4. a materialisation launched from the UI completes
+        before |= {r["runId"] for r in second}
+        page.goto(f"{base}/assets/publish/analytics_db")
+        page.get_by_text("Materialize", exact=True).first.click(timeout=30_000)
+        launched = _wait_for_runs(port, timeout=300, besides=before)
+        assert [r["status"] for r in launched] == ["SUCCESS"] * len(launched), _failures(
+            port, launched
+        )
+
+        # 5. the HTML report the run wrote opens offline with its three charts and the
+        # to-do list
+        [report] = (warehouse / "reports").glob("*.html")
         page.goto(report.as_uri())
         expect(page.locator("svg")).to_have_count(3)
         expect(page.get_by_text("Bảng xếp hạng mức đầy đủ dữ liệu")).to_be_visible()
         _shot(page, "html-report.png", tmp)
         browser.close()
 
-    # 5. security: the UI listens on loopback only, and after all these runs the
+    # 6. security: the UI listens on loopback only, and after all these runs the
     # pseudonymisation secret is in no file the UI, the runs or the warehouse wrote
     ui_tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     listening = {
