@@ -56,9 +56,10 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     settings = _settings(raw, warehouse, reference)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
+    from pipelines.ingest.sources import PERIODS_BY_REPORT
     from pipelines.reference.validate import reference_errors
 
-    if broken := reference_errors(settings.reference_file):
+    if broken := reference_errors(settings.reference_file, PERIODS_BY_REPORT):
         for error in broken:
             click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {error}", err=True)
         sys.exit(2)
@@ -147,13 +148,26 @@ def _write_timings(path: Path, defs, instance, run_id: str, started: float) -> N
     )
 
 
+def _declared_source(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--source` names a declared source (the registry, read only when the option is given,
+    so that `cds --help` stays quick)."""
+    if value is None:
+        return None
+    from pipelines.ingest.sources import SOURCES
+
+    if value not in SOURCES:
+        raise click.BadParameter(f"'{value}' không phải nguồn đã khai báo ({', '.join(SOURCES)})")
+    return value
+
+
 @main.command(help="Kiểm tra tệp mà không nạp vào kho; in mọi lỗi tìm thấy.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--source",
-    type=click.Choice(["schools", "cds_assessment", "emis_report", "students", "teachers"]),
     default=None,
-    help="Loại tệp (mặc định: đoán theo thư mục raw/<loại>/ hoặc theo tiêu đề cột).",
+    callback=_declared_source,
+    help="Loại tệp, tên một nguồn đã khai báo: schools, cds_assessment, emis_report, … "
+    "(mặc định: đoán theo thư mục raw/<loại>/ hoặc theo tiêu đề cột).",
 )
 @click.option(
     "--raw",

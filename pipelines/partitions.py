@@ -18,10 +18,12 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from pipelines.ingest.sources import PERIODS_BY_REPORT, SOURCES
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.code_lists import CodeLists
 
-PARTITIONED_SOURCES = ("emis_report", "students", "teachers")
+# the periodic sources, as declared (`Source.partitioned`)
+PARTITIONED_SOURCES = tuple(name for name, source in SOURCES.items() if source.partitioned)
 
 
 def partition_key(school_year: str, period: str) -> str:
@@ -47,7 +49,9 @@ def period_keys(calendar: pl.DataFrame) -> list[str]:
 
 
 def period_partitions(calendar_path: Path) -> dg.StaticPartitionsDefinition:
-    return dg.StaticPartitionsDefinition(period_keys(load_calendar(calendar_path)))
+    return dg.StaticPartitionsDefinition(
+        period_keys(load_calendar(calendar_path, PERIODS_BY_REPORT))
+    )
 
 
 def full_range_tags(partitions: dg.StaticPartitionsDefinition) -> dict[str, str]:
@@ -60,7 +64,6 @@ def file_partition(path: Path, source: str, codes: CodeLists) -> str | None:
     """The partition a periodic file belongs to: from its header block, else (a file the
     reader refuses) from the header it got to read or the folders it sits in
     (`…/2024-2025/dau_nam/…`); None when nothing tells (it is then judged by a full run)."""
-    from pipelines.ingest.sources import SOURCES
     from pipelines.ingest.workbook import FileRejected, read_table
     from pipelines.reference.vocab import is_school_year
 

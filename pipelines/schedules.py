@@ -13,6 +13,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
+from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.partitions import full_range_tags
 from pipelines.reference.calendar import load_calendar
 from pipelines.resources import CdsPaths
@@ -69,7 +70,9 @@ def deadline_schedule(
     )
     def _schedule(context: dg.ScheduleEvaluationContext, paths: CdsPaths):
         day = context.scheduled_execution_time.date()
-        calendar = load_calendar(paths.settings.reference_file("reporting_calendar.csv"))
+        calendar = load_calendar(
+            paths.settings.reference_file("reporting_calendar.csv"), PERIODS_BY_REPORT
+        )
         reason = refresh_reason(calendar, day)
         if reason is None:
             return dg.SkipReason(f"{day:%d/%m/%Y}: không có hạn nộp trong {WINDOW_DAYS} ngày tới")

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from pipelines.definitions import build_definitions
+from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.partitions import period_keys
 from pipelines.reference.calendar import parse_calendar
 from pipelines.resources import CdsPaths
@@ -209,7 +210,7 @@ def test_schedule_ticks_follow_a_made_up_calendar(deployment) -> None:
 
 
 def test_refresh_reason_counts_both_deadlines() -> None:
-    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False))
+    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False), PERIODS_BY_REPORT)
     assert refresh_reason(calendar, date(2031, 2, 14)) == (
         "Còn 14 ngày đến hạn trường nộp cds_assessment 2030-2031 ca_nam (28/02/2031)"
     )
@@ -218,7 +219,7 @@ def test_refresh_reason_counts_both_deadlines() -> None:
 
 
 def test_partitions_come_from_the_calendar() -> None:
-    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False))
+    calendar = parse_calendar(pl.read_csv(CALENDAR.encode(), infer_schema=False), PERIODS_BY_REPORT)
     assert period_keys(calendar) == ["2030-2031_dau_nam"]  # cds_assessment is not periodic
 
 

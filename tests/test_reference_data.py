@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
+from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.reference.calendar import CalendarError, load_calendar
 from pipelines.reference.cds_index import CdsIndexError, load_index, parse_index
 from pipelines.reference.code_lists import load_code_lists
@@ -69,7 +70,7 @@ def test_band_catch_all_rule_message() -> None:
 
 
 def test_calendar_loads_and_has_plan_dates() -> None:
-    cal = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv")
+    cal = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv", PERIODS_BY_REPORT)
     cds = cal.filter(
         (pl.col("report") == "cds_assessment") & (pl.col("school_year") == "2024-2025")
     )
@@ -94,7 +95,7 @@ def test_broken_calendar_line_is_named(tmp_path: Path, line: str, needle: str) -
         encoding="utf-8",
     )
     with pytest.raises(CalendarError) as exc:
-        load_calendar(path)
+        load_calendar(path, PERIODS_BY_REPORT)
     assert needle in str(exc.value) and "dòng 2" in str(exc.value)
 
 

@@ -97,11 +97,12 @@ def test_dbt_test_descriptions_say_what_is_checked() -> None:
 def test_schedule_and_its_reasons_are_vietnamese(defs) -> None:
     from datetime import date
 
+    from pipelines.ingest.sources import PERIODS_BY_REPORT
     from pipelines.reference.calendar import load_calendar
     from pipelines.schedules import refresh_reason
 
     assert is_vietnamese(defs.resolve_schedule_def("deadline_refresh").description)
-    calendar = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv")
+    calendar = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv", PERIODS_BY_REPORT)
     reasons = [refresh_reason(calendar, date(2025, 1, 1).replace(month=m)) for m in range(1, 13)]
     assert all(is_vietnamese(r) for r in reasons if r)
 

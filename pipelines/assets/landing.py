@@ -22,7 +22,7 @@ from pipelines.ingest.runner import (
     load_ingest_context,
 )
 from pipelines.ingest.sources import SOURCES
-from pipelines.partitions import PARTITIONED_SOURCES, parse_partition_key
+from pipelines.partitions import parse_partition_key
 from pipelines.reference.labels import LabelError, load_labels
 from pipelines.resources import CdsPaths
 
@@ -144,53 +144,15 @@ def landing_asset(
     return _landing
 
 
-REGISTRY = ["landing", "schools"]
-CODE_LISTS = ["reference", "code_lists"]
-
-# source, upstream reference, description
-LANDING_SOURCES: list[tuple[str, list[list[str]], str]] = [
-    (
-        "schools",
-        [CODE_LISTS],
-        "Danh mục trường từ raw/schools/: mỗi trường một dòng cho mỗi tệp danh mục, đúng kiểu "
-        "dữ liệu, kèm nguồn gốc (_source_file, _file_sha256, _sheet, _row, _loaded_at). Dòng "
-        "sai bị cách ly kèm lý do; tệp không đọc được bị từ chối cả tệp.",
-    ),
-    (
-        "cds_assessment",
-        [REGISTRY, ["reference", "cds_index"], CODE_LISTS],
-        "Phiếu tự đánh giá chuyển đổi số (CĐS, QĐ 4725) từ raw/cds_assessment/: mỗi tiêu chí một "
-        "dòng cho mỗi phiếu nộp, giữ mọi lần nộp. Phiếu ghi mã trường không có trong danh mục, "
-        "thiếu Mã trường/Năm học hoặc một cột bắt buộc, hoặc của cấp học ngoài bộ chỉ số bị từ "
-        "chối; dòng có mã lạ hoặc điểm không hợp lệ bị cách ly.",
-    ),
-    (
-        "emis_report",
-        [REGISTRY, ["reference", "emis_indicators"], CODE_LISTS],
-        "Báo cáo thống kê định kỳ (đầu năm, cuối năm) từ raw/emis_report/: mỗi mã số chỉ tiêu "
-        "một dòng cho mỗi báo cáo nộp, giữ mọi lần nộp, ô trống khác số 0. Mã lạ, số đếm không "
-        "phải số hoặc số âm bị cách ly.",
-    ),
-    (
-        "students",
-        [REGISTRY, CODE_LISTS],
-        "Dữ liệu học sinh xuất từ CSDL ngành, raw/students/, được ẩn danh ngay khi nạp: không "
-        "lưu họ tên, không lưu số định danh, chỉ lưu bí danh person_key (HMAC của số định danh "
-        "với khóa bí mật của đơn vị), quy tắc số định danh bị vi phạm (nếu có) và các thông "
-        "tin khác của hồ sơ.",
-    ),
-    (
-        "teachers",
-        [REGISTRY, CODE_LISTS],
-        "Dữ liệu cán bộ, giáo viên xuất từ CSDL ngành, raw/teachers/, ẩn danh như dữ liệu học "
-        "sinh: vị trí việc làm, chuẩn nghề nghiệp, chữ ký số, tài khoản bồi dưỡng, person_key.",
-    ),
-]
-
-
 def landing_assets(periods: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """Every landing asset; the periodic sources partitioned by `periods`."""
+    """Every declared source's landing asset (`SOURCES`); the periodic ones partitioned by
+    `periods`."""
     return [
-        landing_asset(source, deps, text, periods if source in PARTITIONED_SOURCES else None)
-        for source, deps, text in LANDING_SOURCES
+        landing_asset(
+            source.name,
+            [key.split("/") for key in source.upstream],
+            source.description_vi,
+            periods if source.partitioned else None,
+        )
+        for source in SOURCES.values()
     ]

@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
+from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
@@ -116,7 +117,7 @@ def reference_table(
 reporting_calendar = reference_table(
     "reporting_calendar",
     "reporting_calendar.csv",
-    load_calendar,
+    lambda path: load_calendar(path, PERIODS_BY_REPORT),
     "Lịch báo cáo (reporting_calendar.csv): báo cáo nào, của các cấp học nào, năm học và kỳ "
     "nào, trường nộp trước ngày nào (due_school) và Phòng gửi lên Sở trước ngày nào "
     "(due_district). Việc nộp đúng hạn và lịch chạy tự động đều tính theo lịch này.",

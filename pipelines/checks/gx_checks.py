@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.constants import DUCKDB_POOL
 from pipelines.assets.metadata import markdown_table
 from pipelines.checks.run_problems import SEVERITY_VI
+from pipelines.ingest.sources import SOURCES
 from pipelines.resources import CdsPaths
 from pipelines.validation.gx_suites import (
     SuiteOutcome,
@@ -96,7 +97,6 @@ def _known(con, sql: str) -> list[str]:
 def _parameters(con, source: str) -> dict:
     """Run-time values the suites compare with: registry, code lists, declared columns."""
     from pipelines.ingest.landing import LINEAGE_SCHEMA
-    from pipelines.ingest.sources import SOURCES
 
     return {
         "school_codes": _known(con, "select distinct school_code from landing.schools"),
@@ -147,35 +147,5 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-GX_CHECKS = [
-    gx_check(
-        "schools",
-        "danh mục trường có ít nhất một trường; mã trường, tên trường, mã huyện, mã tỉnh không "
-        "trống; mã trường đúng dạng và không trùng trong một tệp; cấp học, loại hình, trạng "
-        "thái thuộc danh mục",
-    ),
-    gx_check(
-        "cds_assessment",
-        "mã trường có trong danh mục trường, mã tiêu chí có trong bộ chỉ số đã nạp; năm học đúng "
-        "dạng; mỗi tiêu chí một dòng trong một phiếu; điểm, tử số, mẫu số không âm; ít nhất 80% "
-        "tiêu chí có minh chứng",
-    ),
-    gx_check(
-        "emis_report",
-        "mã trường có trong danh mục trường, mã số chỉ tiêu có trong danh mục chỉ tiêu; năm học, "
-        "kỳ báo cáo đúng; mỗi chỉ tiêu một dòng trong một báo cáo; số liệu không âm; ít nhất 95% "
-        "chỉ tiêu có Tổng số",
-    ),
-    gx_check(
-        "students",
-        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
-        "person_key là bí danh HMAC; mã học sinh không trống, không trùng; mã trường có trong "
-        "danh mục; ít nhất 95% hồ sơ có số định danh đúng dạng",
-    ),
-    gx_check(
-        "teachers",
-        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
-        "person_key là bí danh HMAC; mã cán bộ không trống, không trùng; mã trường có trong "
-        "danh mục; ít nhất 95% hồ sơ có số định danh đúng dạng",
-    ),
-]
+# one blocking check per declared source, running expectations/landing_<source>.json
+GX_CHECKS = [gx_check(source.name, source.checks_vi) for source in SOURCES.values()]

@@ -23,6 +23,7 @@ from pipelines.generate.geography import LEVEL_NAMES, SCALES, School, build_scho
 from pipelines.generate.people import Population, build_population
 from pipelines.generate.reports import cds_rows, emis_rows
 from pipelines.generate.writers import Layout, first_data_row, write_table
+from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.cds_index import CdsIndex, load_index
 from pipelines.settings import SHIPPED_REFERENCE
@@ -582,7 +583,7 @@ def _header(spec: FileSpec, code: str) -> list[tuple[str, object]]:
 def process_district(args: tuple[list[School], Options, str]) -> DistrictResult:
     schools, opts, out_dir = args
     out = Path(out_dir)
-    calendar = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv")
+    calendar = load_calendar(SHIPPED_REFERENCE / "reporting_calendar.csv", PERIODS_BY_REPORT)
     index = load_index(SHIPPED_REFERENCE / "cds_index.yaml")
     codes = pl.read_csv(SHIPPED_REFERENCE / "emis_indicators.csv", infer_schema=False)
     result = DistrictResult()

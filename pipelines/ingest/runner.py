@@ -25,7 +25,7 @@ from pipelines.ingest.landing import (
 )
 from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
-from pipelines.ingest.sources import IngestContext, Source
+from pipelines.ingest.sources import PERIODS_BY_REPORT, IngestContext, Source
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
@@ -272,7 +272,7 @@ def load_ingest_context(
         emis_codes=load_emis_codes(settings.reference_file("emis_indicators.csv")),
         pseudonymizer=load_pseudonymizer() if personal else None,
         calendar_periods=frozenset(
-            load_calendar(settings.reference_file("reporting_calendar.csv"))
+            load_calendar(settings.reference_file("reporting_calendar.csv"), PERIODS_BY_REPORT)
             .select("school_year", "period")
             .iter_rows()
         ),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.reference.vocab import PERIODS_BY_REPORT, SCHOOL_LEVELS, is_school_year
+from pipelines.reference.vocab import SCHOOL_LEVELS, is_school_year
 
 COLUMNS = ("report", "school_year", "period", "levels", "as_of", "due_school", "due_district")
 DATE_COLUMNS = ("as_of", "due_school", "due_district")
@@ -16,8 +17,14 @@ class CalendarError(ValueError):
     """The calendar breaks its format; the message names the line."""
 
 
-def parse_calendar(df: pl.DataFrame, origin: str = "reporting_calendar.csv") -> pl.DataFrame:
-    """Validate a calendar read as strings; return it typed (dates as `pl.Date`)."""
+def parse_calendar(
+    df: pl.DataFrame,
+    periods_by_report: Mapping[str, tuple[str, ...]],
+    origin: str = "reporting_calendar.csv",
+) -> pl.DataFrame:
+    """Validate a calendar read as strings; return it typed (dates as `pl.Date`).
+    `periods_by_report`: the reports the calendar may schedule and their periods, as the
+    sources declare them (`pipelines.ingest.sources.PERIODS_BY_REPORT`)."""
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise CalendarError(f"{origin}: thiếu cột {', '.join(missing)}")
@@ -26,16 +33,16 @@ def parse_calendar(df: pl.DataFrame, origin: str = "reporting_calendar.csv") -> 
     for n, row in enumerate(df.iter_rows(named=True), start=2):  # line 1 is the header
         where = f"{origin}, dòng {n}"
         report = row["report"]
-        if report not in PERIODS_BY_REPORT:
+        if report not in periods_by_report:
             raise CalendarError(f"{where}: loại báo cáo '{report}' không hợp lệ")
         if not is_school_year(row["school_year"] or ""):
             raise CalendarError(
                 f"{where}: năm học '{row['school_year']}' không hợp lệ (vd 2024-2025)"
             )
-        if row["period"] not in PERIODS_BY_REPORT[report]:
+        if row["period"] not in periods_by_report[report]:
             raise CalendarError(
                 f"{where}: kỳ '{row['period']}' không hợp lệ cho {report} "
-                f"(chỉ nhận {', '.join(PERIODS_BY_REPORT[report])})"
+                f"(chỉ nhận {', '.join(periods_by_report[report])})"
             )
         for lv in (row["levels"] or "").split():
             if lv not in SCHOOL_LEVELS:
@@ -61,12 +68,12 @@ def parse_calendar(df: pl.DataFrame, origin: str = "reporting_calendar.csv") -> 
     return typed
 
 
-def load_calendar(path: Path) -> pl.DataFrame:
-    """Read and validate the calendar CSV."""
+def load_calendar(path: Path, periods_by_report: Mapping[str, tuple[str, ...]]) -> pl.DataFrame:
+    """Read and validate the calendar CSV (`parse_calendar`)."""
     try:
         df = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except FileNotFoundError as exc:
         raise CalendarError(f"Không tìm thấy lịch báo cáo: {path}") from exc
     except pl.exceptions.PolarsError as exc:
         raise CalendarError(f"{Path(path).name}: không đọc được tệp CSV: {exc}") from exc
-    return parse_calendar(df, origin=Path(path).name)
+    return parse_calendar(df, periods_by_report, origin=Path(path).name)

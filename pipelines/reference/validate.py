@@ -3,7 +3,7 @@ its own loader's Vietnamese message, and `cds run` exits 2 without touching the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pipelines.reference.calendar import load_calendar
@@ -13,22 +13,29 @@ from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels
 
-# file name → its loader (each raises a ValueError subclass with a Vietnamese message)
-LOADERS: dict[str, Callable[[Path], object]] = {
-    "cds_index.yaml": load_index,
-    "reporting_calendar.csv": load_calendar,
-    "code_lists.csv": load_code_lists,
-    "emis_indicators.csv": load_emis_codes,
-    "consistency_rules.csv": load_consistency_rules,
-    "labels_vi.csv": load_labels,
-}
+
+def loaders(
+    periods_by_report: Mapping[str, tuple[str, ...]],
+) -> dict[str, Callable[[Path], object]]:
+    """File name → its loader (each raises a ValueError subclass with a Vietnamese message);
+    the calendar is checked against the reports and periods the sources declare."""
+    return {
+        "cds_index.yaml": load_index,
+        "reporting_calendar.csv": lambda path: load_calendar(path, periods_by_report),
+        "code_lists.csv": load_code_lists,
+        "emis_indicators.csv": load_emis_codes,
+        "consistency_rules.csv": load_consistency_rules,
+        "labels_vi.csv": load_labels,
+    }
 
 
-def reference_errors(resolve: Callable[[str], Path]) -> list[str]:
+def reference_errors(
+    resolve: Callable[[str], Path], periods_by_report: Mapping[str, tuple[str, ...]]
+) -> list[str]:
     """`file: message` for every reference file that does not load; `resolve` maps a file
     name to the file in force (`Settings.reference_file`)."""
     errors = []
-    for name, load in LOADERS.items():
+    for name, load in loaders(periods_by_report).items():
         path = resolve(name)
         try:
             load(path)

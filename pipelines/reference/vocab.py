@@ -3,12 +3,6 @@
 import re
 
 SCHOOL_LEVELS: tuple[str, ...] = ("MN", "TH", "THCS", "TH_THCS", "THPT")
-PERIODS_BY_REPORT: dict[str, tuple[str, ...]] = {
-    "emis_report": ("dau_nam", "cuoi_nam"),
-    "students": ("dau_nam", "cuoi_nam"),
-    "teachers": ("dau_nam", "cuoi_nam"),
-    "cds_assessment": ("ca_nam",),
-}
 SCHOOL_YEAR_RE = re.compile(r"^(\d{4})-(\d{4})$")
 
 

@@ -7,8 +7,15 @@ from pipelines.ingest.sources.schools import SCHOOLS
 from pipelines.ingest.sources.students import STUDENTS
 from pipelines.ingest.sources.teachers import TEACHERS
 
+# The source registry: every raw source, declared once in its own module (docs/adding-a-source.md).
+# The registry comes first: the others' rules check school codes against it.
 SOURCES: dict[str, Source] = {
     s.name: s for s in (SCHOOLS, CDS_ASSESSMENT, EMIS_REPORT, STUDENTS, TEACHERS)
 }
 
-__all__ = ["SOURCES", "IngestContext", "Shaped", "Source"]
+# report → the periods it is due in: what reporting_calendar.csv may schedule
+PERIODS_BY_REPORT: dict[str, tuple[str, ...]] = {
+    s.name: s.periods for s in SOURCES.values() if s.periods
+}
+
+__all__ = ["PERIODS_BY_REPORT", "SOURCES", "IngestContext", "Shaped", "Source"]

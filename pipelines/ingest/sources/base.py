@@ -108,13 +108,27 @@ class Shaped:
 
 @dataclass(frozen=True)
 class Source:
-    name: str  # the folder under raw/ and the landing table
+    """A raw source, declared once: `pipelines.ingest.sources.SOURCES` lists them, and the
+    landing assets, GX checks, partitions, sensor and CLI read that list
+    (docs/adding-a-source.md; tests/test_source_registry.py checks each declared source
+    has every part it needs: GX suite, dbt source and staging model, labels, sample)."""
+
+    name: str  # the folder under raw/, the landing table, expectations/landing_<name>.json
     title_vi: str
     spec: TableSpec
     shape: Callable[[TableRead, IngestContext], Shaped]
     landing_schema: dict[str, pl.DataType] = field(default_factory=dict)
     personal: bool = False  # carries personal data (names, IDs)
     reads_index: bool = False  # its rules consult the CĐS index (IngestContext.cds_index)
+    # what the landing asset reads besides the files: asset keys as "group/name"
+    upstream: tuple[str, ...] = ("landing/schools", "reference/code_lists")
+    # the reporting periods it is due in (contract vocabulary, checked in the calendar);
+    # () for a source the calendar does not schedule (the school registry)
+    periods: tuple[str, ...] = ()
+    # periodic: one partition per school year and period of the reporting calendar
+    partitioned: bool = False
+    description_vi: str = ""  # the landing asset's description in the UI
+    checks_vi: str = ""  # what its GX suite checks (the asset check's description)
 
 
 def file_issue(

@@ -255,4 +255,21 @@ CDS_ASSESSMENT = Source(
     shape=shape,
     landing_schema=LANDING_SCHEMA,
     reads_index=True,
+    upstream=(
+        "landing/schools",
+        "reference/cds_index",
+        "reference/code_lists",
+    ),
+    periods=("ca_nam",),
+    description_vi=(
+        "Phiếu tự đánh giá chuyển đổi số (CĐS, QĐ 4725) từ raw/cds_assessment/: mỗi tiêu chí một "
+        "dòng cho mỗi phiếu nộp, giữ mọi lần nộp. Phiếu ghi mã trường không có trong danh mục, "
+        "thiếu Mã trường/Năm học hoặc một cột bắt buộc, hoặc của cấp học ngoài bộ chỉ số bị từ "
+        "chối; dòng có mã lạ hoặc điểm không hợp lệ bị cách ly."
+    ),
+    checks_vi=(
+        "mã trường có trong danh mục trường, mã tiêu chí có trong bộ chỉ số đã nạp; năm học đúng "
+        "dạng; mỗi tiêu chí một dòng trong một phiếu; điểm, tử số, mẫu số không âm; ít nhất 80% "
+        "tiêu chí có minh chứng"
+    ),
 )

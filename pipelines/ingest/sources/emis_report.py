@@ -101,4 +101,21 @@ EMIS_REPORT = Source(
     spec=SPEC,
     shape=shape,
     landing_schema=LANDING_SCHEMA,
+    upstream=(
+        "landing/schools",
+        "reference/emis_indicators",
+        "reference/code_lists",
+    ),
+    partitioned=True,
+    periods=("dau_nam", "cuoi_nam"),
+    description_vi=(
+        "Báo cáo thống kê định kỳ (đầu năm, cuối năm) từ raw/emis_report/: mỗi mã số chỉ tiêu một "
+        "dòng cho mỗi báo cáo nộp, giữ mọi lần nộp, ô trống khác số 0. Mã lạ, số đếm không phải số"
+        " hoặc số âm bị cách ly."
+    ),
+    checks_vi=(
+        "mã trường có trong danh mục trường, mã số chỉ tiêu có trong danh mục chỉ tiêu; năm học, "
+        "kỳ báo cáo đúng; mỗi chỉ tiêu một dòng trong một báo cáo; số liệu không âm; ít nhất 95% "
+        "chỉ tiêu có Tổng số"
+    ),
 )

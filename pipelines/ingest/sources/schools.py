@@ -197,4 +197,15 @@ SCHOOLS = Source(
     spec=SPEC,
     shape=shape,
     landing_schema=LANDING_SCHEMA,
+    upstream=("reference/code_lists",),
+    description_vi=(
+        "Danh mục trường từ raw/schools/: mỗi trường một dòng cho mỗi tệp danh mục, đúng kiểu dữ "
+        "liệu, kèm nguồn gốc (_source_file, _file_sha256, _sheet, _row, _loaded_at). Dòng sai bị "
+        "cách ly kèm lý do; tệp không đọc được bị từ chối cả tệp."
+    ),
+    checks_vi=(
+        "danh mục trường có ít nhất một trường; mã trường, tên trường, mã huyện, mã tỉnh không "
+        "trống; mã trường đúng dạng và không trùng trong một tệp; cấp học, loại hình, trạng thái "
+        "thuộc danh mục"
+    ),
 )

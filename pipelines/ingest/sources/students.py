@@ -103,4 +103,17 @@ STUDENTS = Source(
     shape=shape,
     landing_schema=LANDING_SCHEMA,
     personal=True,
+    partitioned=True,
+    periods=("dau_nam", "cuoi_nam"),
+    description_vi=(
+        "Dữ liệu học sinh xuất từ CSDL ngành, raw/students/, được ẩn danh ngay khi nạp: không lưu "
+        "họ tên, không lưu số định danh, chỉ lưu bí danh person_key (HMAC của số định danh với "
+        "khóa bí mật của đơn vị), quy tắc số định danh bị vi phạm (nếu có) và các thông tin khác "
+        "của hồ sơ."
+    ),
+    checks_vi=(
+        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
+        "person_key là bí danh HMAC; mã học sinh không trống, không trùng; mã trường có trong danh"
+        " mục; ít nhất 95% hồ sơ có số định danh đúng dạng"
+    ),
 )

@@ -95,4 +95,15 @@ TEACHERS = Source(
     shape=shape,
     landing_schema=LANDING_SCHEMA,
     personal=True,
+    partitioned=True,
+    periods=("dau_nam", "cuoi_nam"),
+    description_vi=(
+        "Dữ liệu cán bộ, giáo viên xuất từ CSDL ngành, raw/teachers/, ẩn danh như dữ liệu học "
+        "sinh: vị trí việc làm, chuẩn nghề nghiệp, chữ ký số, tài khoản bồi dưỡng, person_key."
+    ),
+    checks_vi=(
+        "dữ liệu đã ẩn danh: chỉ có các cột đã khai báo (không họ tên, không số định danh), "
+        "person_key là bí danh HMAC; mã cán bộ không trống, không trùng; mã trường có trong danh "
+        "mục; ít nhất 95% hồ sơ có số định danh đúng dạng"
+    ),
 )
