@@ -15,9 +15,11 @@ def run_summary(settings: Settings) -> str:
             "select count(*), count(*) filter (where is_active) from marts.dim_school"
         ).fetchone()
         lines.append(f"  Trường trong danh mục: {n_schools} ({n_active} đang hoạt động)")
+        # every school of the warehouse: the nation's row (a registry may name no district)
         for year, n, assessed, l1, l2, l3 in con.execute(
             "select school_year, n_schools, n_assessed, n_level1, n_level2, n_level3 "
-            "from marts.cds_maturity_district where level = 'ALL' order by school_year"
+            "from marts.cds_maturity_area where area_level = 'nation' and level = 'ALL' "
+            "order by school_year"
         ).fetchall():
             lines.append(
                 f"  CĐS {year}: {assessed}/{n} trường đã đánh giá — mức 1: {l1}, mức 2: {l2}, "

@@ -119,17 +119,20 @@ def write_registry_file(
     rows: list[dict[str, str]],
     name: str,
     header: list[tuple[str, object]] | None = None,
+    columns: list[str] | None = None,
 ) -> Path:
     """A registry with communes and districts of its own and an optional header block (e.g.
-    `[("Ngày hiệu lực", "01/08/2025")]`). rows: dicts keyed by REGISTRY_COLUMNS_FULL's
-    headers; `Loại hình` defaults to Công lập, `Mã tỉnh` to 31, `Trạng thái` to active."""
+    `[("Ngày hiệu lực", "01/08/2025")]`). rows: dicts keyed by the headers of `columns`
+    (default REGISTRY_COLUMNS_FULL); `Loại hình` defaults to Công lập, `Mã tỉnh` to 31,
+    `Trạng thái` to active."""
+    columns = columns or REGISTRY_COLUMNS_FULL
     defaults = {"Loại hình": "Công lập", "Mã tỉnh": "31", "Trạng thái": "Đang hoạt động"}
-    table = [[{**defaults, **r}.get(c, "") for c in REGISTRY_COLUMNS_FULL] for r in rows]
+    table = [[{**defaults, **r}.get(c, "") for c in columns] for r in rows]
     path = raw / "schools" / name
     write_table(
         path,
         header=header or [],
-        columns=REGISTRY_COLUMNS_FULL,
+        columns=columns,
         rows=table,
         layout=Layout(title="DANH MỤC CƠ SỞ GIÁO DỤC"),
     )

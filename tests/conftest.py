@@ -34,6 +34,7 @@ UNIT_SECONDS = {
     "test_bad_input_corpus.py": (140, 0),
     "test_run_problems.py": (120, 0),
     "test_registry_over_time.py": (110, 0),
+    "test_areas.py": (225, 0),  # two runs: a hand-built province and the sample without districts
     "test_coverage_hand_count.py": (100, 0),
     "test_reader_crash.py": (85, 11),
     "test_consistency_rules.py": (85, 0),

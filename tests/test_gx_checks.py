@@ -107,11 +107,11 @@ def test_suite_reports_failing_rows_by_spreadsheet_row(landed) -> None:
     df = con.sql("select * from landing.schools order by _row").df()
     con.close()
     assert run_suite("landing_schools", df).success
-    df.loc[1, "district_code"] = None
+    df.loc[1, "province_code"] = None
     outcome = run_suite("landing_schools", df)
     assert not outcome.success and outcome.severity == "error"
     (failure,) = outcome.failures
-    assert failure.column == "district_code" and failure.rows == [int(df.loc[1, "_row"])]
+    assert failure.column == "province_code" and failure.rows == [int(df.loc[1, "_row"])]
 
 
 def test_students_suite_refuses_a_name_column() -> None:

@@ -432,6 +432,8 @@ def test_excel_report_reopened(sample: dict) -> None:
         "Bìa",
         "Mức CĐS theo trường",
         "Tổng hợp theo mức",
+        "Theo xã, phường",  # the sample's registry gives communes: the lowest area level
+        "Tổng hợp toàn tỉnh",
         "Tình hình nộp báo cáo",
         "Đầy đủ dữ liệu",
         "Chỉ tiêu hạ tầng",

@@ -6,8 +6,8 @@
 {% macro school_registry_attributes() -%}
     {{ return([
         'school_code', 'school_name', 'school_level', 'ownership', 'commune_code',
-        'commune_name', 'district_code', 'district_name', 'province_code', 'status',
-        'is_active',
+        'commune_name', 'district_code', 'district_name', 'province_code', 'province_name',
+        'status', 'is_active',
     ]) }}
 {%- endmacro %}
 

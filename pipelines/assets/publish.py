@@ -49,18 +49,19 @@ def analytics_db(
     with duckdb.get_connection() as con:
         labels = load_labels(paths.settings.reference_file("labels_vi.csv"))
         counts = publish_analytics(con, target, labels)
+        # every school of the warehouse (the nation's rows): a registry may name no district
         levels = con.sql(
             "select school_year as năm_học, level as cấp, n_schools as số_trường, "
             "n_assessed as đã_đánh_giá, n_level1 as mức_1, n_level2 as mức_2, n_level3 as mức_3, "
-            "pct_level2_plus as tỉ_lệ_mức_2_trở_lên from marts.cds_maturity_district "
-            "order by district_code, school_year, level"
+            "pct_level2_plus as tỉ_lệ_mức_2_trở_lên from marts.cds_maturity_area "
+            "where area_level = 'nation' order by school_year, level"
         ).pl()
         bands = con.sql(
             "select school_year as năm_học, period as kỳ, n_schools_expected as số_trường, "
             "reporting_rate as tỉ_lệ_nộp, on_time_rate as tỉ_lệ_đúng_hạn, "
             "avg_completeness_score as điểm_đầy_đủ_tb, n_green as xanh, n_amber as vàng, "
-            "n_red as đỏ from marts.data_completeness_district "
-            "order by district_code, school_year, period"
+            "n_red as đỏ from marts.data_completeness_area "
+            "where area_level = 'nation' order by school_year, period"
         ).pl()
         follow_up = con.sql(
             "select priority as ưu_tiên, school_name as trường, source as nguồn, "

@@ -12,6 +12,7 @@ from pipelines.assets.constants import OWNER
 from pipelines.reference.labels import load_labels
 from pipelines.reports.content import (
     ReportContext,
+    report_area_level,
     report_period,
     report_unit,
     report_year,
@@ -35,11 +36,14 @@ def _report_inputs(paths: CdsPaths):
         year = report_year(con)
         if year is None:
             raise dg.Failure("Chưa có dữ liệu năm học nào trong analytics.duckdb để lập báo cáo")
+        unit, unit_level = report_unit(con)
         ctx = ReportContext(
-            unit=report_unit(con),
+            unit=unit,
             school_year=year,
             period=report_period(con, year),
             made_on=date.today(),
+            unit_level=unit_level,
+            area_level=report_area_level(con, year),
         )
         frames = section_frames(con, ctx)
     finally:
@@ -149,7 +153,9 @@ def school_todo(paths: CdsPaths) -> dg.MaterializeResult:
     folder = settings.warehouse_dir / "reports" / "truong"
     from pipelines.reports.school_todo import write_school_todos  # xlsxwriter: only here
 
-    written = write_school_todos(folder, frames["follow_up"], frames["issues"], ctx, labels)
+    written = write_school_todos(
+        folder, frames["follow_up"], frames["issues"], ctx, labels, frames["places"]
+    )
     return dg.MaterializeResult(
         metadata={
             "thư mục": dg.MetadataValue.path(str(folder)),

@@ -3,7 +3,7 @@ shared by the Excel and the HTML report so both show the same figures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
@@ -17,7 +17,68 @@ class Section:
     title: str
     about: str
     sql: str  # `$year` is the school year of the report
+    # the sheet, title and text may name the lowest area level of the data: `{area}`
+    # (xã/phường, quận/huyện, tỉnh/thành phố), filled by `for_report`
 
+    def for_report(self, ctx: ReportContext) -> Section:
+        word = AREA_WORDS[ctx.area_level]
+        return replace(
+            self,
+            # Excel refuses `/` in a sheet name: `Theo xã, phường`
+            sheet=self.sheet.format(area=word.replace("/", ", ")),
+            title=self.title.format(area=word),
+            about=self.about.format(area=word),
+        )
+
+
+# What the data calls each area level (contract §6 area_level), for headers and titles
+AREA_WORDS = {
+    "commune": "xã/phường",
+    "district": "quận/huyện",
+    "province": "tỉnh/thành phố",
+    "nation": "toàn quốc",
+}
+
+
+# One row per area of the levels `$levels`: the CĐS summary of all school levels, the
+# completeness and the infrastructure targets of the report's period, from the *_area marts.
+AREA_SQL = """
+    with areas as (
+        select area_level, area_code, area_name from marts.cds_maturity_area
+        where school_year = $year
+        union
+        select area_level, area_code, area_name from marts.data_completeness_area
+        where school_year = $year
+    ),
+
+    cds as (
+        select area_level, area_code, n_schools, n_assessed, pct_level2_plus
+        from marts.cds_maturity_area where school_year = $year and level = 'ALL'
+    ),
+
+    completeness as (
+        select area_level, area_code, n_schools_expected, reporting_rate, on_time_rate,
+               avg_completeness_score, n_green, n_amber, n_red
+        from marts.data_completeness_area where school_year = $year and period = $period
+    ),
+
+    infrastructure as (
+        select area_level, area_code, pct_schools_computer_ratio_met,
+               pct_schools_internet_all_classrooms, avg_pct_staff_signature
+        from marts.infrastructure_area where school_year = $year and period = $period
+    )
+
+    select a.area_code, a.area_name, c.n_schools, c.n_assessed, c.pct_level2_plus,
+           d.n_schools_expected, d.reporting_rate, d.on_time_rate, d.avg_completeness_score,
+           d.n_green, d.n_amber, d.n_red, i.pct_schools_computer_ratio_met,
+           i.pct_schools_internet_all_classrooms, i.avg_pct_staff_signature
+    from areas as a
+    left join cds as c using (area_level, area_code)
+    left join completeness as d using (area_level, area_code)
+    left join infrastructure as i using (area_level, area_code)
+    where list_contains($levels, a.area_level)
+    order by a.area_level = 'nation', a.area_name, a.area_code
+"""
 
 SECTIONS = (
     Section(
@@ -43,9 +104,31 @@ SECTIONS = (
         """
         select level, n_schools, n_assessed, n_level1, n_level2, n_level3, pct_assessed,
                pct_level2_plus, avg_group1_verified, avg_group2_verified
-        from marts.cds_maturity_district where school_year = $year
-        order by district_code, level
+        from marts.cds_maturity_area where school_year = $year and area_level = $unit_level
+        order by area_code, level
         """,
+    ),
+    Section(
+        "areas",
+        "Theo {area}",
+        "Tổng hợp theo {area}",
+        "Mỗi {area}: số trường, mức CĐS (đạt mức 2 trở lên), mức đầy đủ dữ liệu và chỉ tiêu hạ "
+        "tầng của kỳ báo cáo mới nhất. Trường mà danh mục không ghi {area} không có trong trang "
+        "này; trang 'Tổng hợp toàn tỉnh' tính mọi trường.",
+        AREA_SQL.replace("$levels", "[$level]"),
+    ),
+    Section(
+        "province",
+        "Tổng hợp toàn tỉnh",
+        "Tổng hợp toàn tỉnh",
+        "Cùng các số liệu, cho cả tỉnh/thành phố (mọi trường trong dữ liệu; cả nước khi dữ "
+        "liệu gồm nhiều tỉnh).",
+        AREA_SQL.replace(
+            "$levels",
+            "case when (select count(distinct area_code) from marts.data_completeness_area "
+            "where area_level = 'province' and school_year = $year) > 1 "
+            "then ['province', 'nation'] else ['province'] end",
+        ),
     ),
     Section(
         "reporting",
@@ -98,7 +181,8 @@ SECTIONS = (
         "theo thứ tự ưu tiên: lỗi trước cảnh báo, trường nhiều học sinh trước.",
         """
         select priority, item, severity, school_code, school_name, source, period, due_on,
-               days_late, source_file, "row", field, message_vi
+               days_late, source_file, "row", field, message_vi, area_name,
+               pct_of_area_learners
         from marts.follow_up_list
         where school_year = $year or school_year is null
         order by priority
@@ -122,8 +206,9 @@ SECTIONS = (
 )
 
 
-# The district's infrastructure targets as the mart computes them, for the HTML chart
-# (weighted by the schools that reported, when the report covers several districts).
+# The unit's infrastructure targets as the mart computes them, for the HTML chart (one row
+# of infrastructure_area at the unit's level; weighted by the schools that reported, should
+# there be several).
 TARGETS_SQL = """
     select
         sum(n_reported) as n_reported,
@@ -135,8 +220,9 @@ TARGETS_SQL = """
             as pct_schools_all_staff_signature,
         sum(avg_pct_students_digital_transcript * n_reported) / sum(n_reported)
             as avg_pct_students_digital_transcript
-    from marts.infrastructure_district
-    where school_year = $year and period = $period and n_reported > 0
+    from marts.infrastructure_area
+    where school_year = $year and period = $period and area_level = $unit_level
+        and n_reported > 0
 """
 
 
@@ -146,6 +232,10 @@ class ReportContext:
     school_year: str
     period: str | None  # the latest period of the year with a statistical report received
     made_on: date
+    # the one area holding every active school: district, else province, else nation
+    unit_level: str = "district"
+    # the lowest area level the registry gives (the report's breakdown)
+    area_level: str = "commune"
 
 
 def report_year(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -157,15 +247,47 @@ def report_year(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def report_unit(con: duckdb.DuckDBPyConnection) -> str:
-    names = [
+def _names(con: duckdb.DuckDBPyConnection, code: str, name: str, word: str) -> list[str]:
+    return [
         r[0]
         for r in con.execute(
-            "select distinct coalesce(district_name, district_code) from marts.dim_school "
-            "where is_active order by 1"
+            f"select distinct coalesce({name}, '{word} ' || {code}) from marts.dim_school "
+            f"where is_active and {code} is not null order by 1"
         ).fetchall()
     ]
-    return ", ".join(names) if len(names) <= 3 else f"{len(names)} quận/huyện"
+
+
+def report_unit(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """The unit the data covers, as the registry names it, and its area level: the
+    district(s) when every active school has one, else the province(s) (registries made
+    since the 2025 reform name no district)."""
+    [(schools, without_district)] = con.execute(
+        "select count(*), count(*) - count(district_code) from marts.dim_school where is_active"
+    ).fetchall()
+    districts = _names(con, "district_code", "district_name", "Quận/huyện")
+    provinces = _names(con, "province_code", "province_name", "Tỉnh/thành phố")
+    level = "district" if len(districts) == 1 and not without_district else "province"
+    if len(provinces) > 1 and level == "province":
+        level = "nation"
+    if schools and not without_district:
+        names = districts
+        unit = ", ".join(names) if len(names) <= 3 else f"{len(names)} quận/huyện"
+    else:
+        names = provinces
+        unit = ", ".join(names) if len(names) <= 3 else f"{len(names)} tỉnh/thành phố"
+    return unit, level
+
+
+def report_area_level(con: duckdb.DuckDBPyConnection, school_year: str) -> str:
+    """The lowest area level (commune, district, province) that the registry of
+    `school_year` gives any school."""
+    rows = con.execute(
+        "select area_level from marts.data_completeness_area where school_year = $year "
+        "union select area_level from marts.cds_maturity_area where school_year = $year",
+        {"year": school_year},
+    ).fetchall()
+    present = {r[0] for r in rows}
+    return next((a for a in AREA_WORDS if a in present), "province")
 
 
 def report_period(con: duckdb.DuckDBPyConnection, school_year: str) -> str | None:
@@ -181,12 +303,54 @@ def report_period(con: duckdb.DuckDBPyConnection, school_year: str) -> str | Non
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, ctx: ReportContext) -> pl.DataFrame:
-    params = {"year": ctx.school_year, "period": ctx.period}
+    params = {
+        "year": ctx.school_year,
+        "period": ctx.period,
+        "unit_level": ctx.unit_level,
+        "level": ctx.area_level,
+    }
     return con.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).pl()
 
 
+def _area_headers(df: pl.DataFrame, level: str) -> pl.DataFrame:
+    """An area's code and name headed by what the data calls it (`Xã/phường`, …)."""
+    word = AREA_WORDS[level]
+    return df.rename(
+        {"area_code": f"Mã {word}", "area_name": word[0].upper() + word[1:]}, strict=False
+    )
+
+
+def _follow_up_headers(df: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The weighing area named by its level when the list has one (`quận/huyện` or
+    `tỉnh/thành phố`), else `địa bàn`."""
+    levels = [
+        r[0] for r in con.execute("select distinct area_level from marts.follow_up_list").fetchall()
+    ]
+    word = AREA_WORDS[levels[0]] if len(levels) == 1 else "địa bàn"
+    return df.rename(
+        {
+            "area_name": word[0].upper() + word[1:],
+            "pct_of_area_learners": f"Tỉ trọng học sinh của {word} (%)",
+        }
+    )
+
+
 def section_frames(con: duckdb.DuckDBPyConnection, ctx: ReportContext) -> dict[str, pl.DataFrame]:
-    """One frame per section, and `targets`: the district's infrastructure targets."""
+    """One frame per section, and `targets`: the unit's infrastructure targets."""
     frames = {s.key: _query(con, s.sql, ctx) for s in SECTIONS}
+    frames["areas"] = _area_headers(frames["areas"], ctx.area_level)
+    frames["province"] = _area_headers(frames["province"], "province")
+    frames["follow_up"] = _follow_up_headers(frames["follow_up"], con)
     frames["targets"] = _query(con, TARGETS_SQL, ctx)
+    frames["places"] = _query(con, PLACES_SQL, ctx)
     return frames
+
+
+# Where each school is, in the words its registry gives: commune, district (when the
+# registry has one), province (`Xã Một, Huyện Hai, Thành phố Thử`), for its own workbook.
+PLACES_SQL = """
+    select school_code,
+           concat_ws(', ', commune_name, district_name,
+                     coalesce(province_name, 'Tỉnh/thành phố ' || province_code)) as place
+    from marts.dim_school
+"""

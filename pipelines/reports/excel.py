@@ -91,7 +91,7 @@ def _cover(workbook: xlsxwriter.Workbook, ctx: ReportContext, labels: Labels) ->
     sheet.write(5, 1, "Quyết định 4725/QĐ-BGDĐT; báo cáo thống kê và dữ liệu CSDL ngành")
     sheet.write(7, 0, "Trang tính", bold)
     sheet.write(7, 1, "Nội dung", bold)
-    for n, s in enumerate(SECTIONS, start=8):
+    for n, s in enumerate((s.for_report(ctx) for s in SECTIONS), start=8):
         sheet.write_url(n, 0, f"internal:'{s.sheet}'!A1", string=s.sheet)
         sheet.write(n, 1, f"{s.title}. {s.about}", wrap)
     sheet.activate()
@@ -131,7 +131,7 @@ def write_excel_report(
     rows: dict[str, int] = {}
     with xlsxwriter.Workbook(tmp, SAFE_WORKBOOK_OPTIONS) as workbook:
         _cover(workbook, ctx, labels)
-        for section in SECTIONS:
+        for section in (s.for_report(ctx) for s in SECTIONS):
             title = f"{section.title} — năm học {ctx.school_year}"
             rows[section.sheet] = table_sheet(
                 workbook, section.sheet, title, frames[section.key], labels

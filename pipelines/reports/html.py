@@ -11,6 +11,8 @@ from pipelines.reference.labels import Labels
 from pipelines.reports import charts
 from pipelines.reports.content import SECTIONS, ReportContext
 
+AREA_KEYS = ("areas", "province")  # the breakdown by area, then the province-wide summary
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -36,6 +38,20 @@ def infrastructure_targets(targets: pl.DataFrame) -> pl.DataFrame:
 FOLLOW_UP_SHOWN = 30  # the page shows the head of the list; the Excel report has it all
 
 
+def area_table(df: pl.DataFrame, labels: Labels) -> dict:
+    """An area section as headers and cells (numbers to one decimal, blanks for nulls)."""
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+    return {
+        "headers": [labels.column(c) for c in df.columns],
+        "rows": [[cell(v) for v in row] for row in df.rows()],
+    }
+
+
 def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels) -> str:
     league = (
         frames["completeness"]
@@ -50,9 +66,13 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         pl.col("status").replace(labels.values["status"]),
     )
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    sections = [s.for_report(ctx) for s in SECTIONS]
     return environment.get_template("report.html.j2").render(
         ctx=ctx,
-        sections=SECTIONS,
+        sections=sections,
+        area_sections=[
+            (s, area_table(frames[s.key], labels)) for s in sections if s.key in AREA_KEYS
+        ],
         n_schools=summary.height,
         level_counts=summary.group_by("verified_level").len().sort("verified_level").rows(),
         district=frames["cds_summary"].to_dicts(),

@@ -37,7 +37,9 @@ def schools_with_work(follow_up: pl.DataFrame, issues: pl.DataFrame) -> pl.DataF
     )
 
 
-def _cover(workbook: xlsxwriter.Workbook, ctx: ReportContext, name: str, counts: dict) -> None:
+def _cover(
+    workbook: xlsxwriter.Workbook, ctx: ReportContext, name: str, place: str, counts: dict
+) -> None:
     sheet = workbook.add_worksheet("Bìa")
     bold = workbook.add_format({"bold": True})
     sheet.set_column(0, 0, 26)
@@ -47,6 +49,7 @@ def _cover(workbook: xlsxwriter.Workbook, ctx: ReportContext, name: str, counts:
     )
     rows = [
         ("Trường", name),
+        ("Địa bàn", place),
         ("Năm học", ctx.school_year),
         ("Ngày lập", ctx.made_on.strftime("%d/%m/%Y")),
         ("Việc cần làm", f"{counts['todo']} việc (trang '{TODO_SHEET}')"),
@@ -69,9 +72,12 @@ def write_school_todos(
     issues: pl.DataFrame,
     ctx: ReportContext,
     labels: Labels,
+    places: pl.DataFrame | None = None,
 ) -> dict[str, int]:
     """Write every school's workbook into a fresh folder swapped in for `folder`; returns
-    school_code → rows (follow-up rows + issues)."""
+    school_code → rows (follow-up rows + issues). `places`: school_code, place (where the
+    registry puts the school, for the cover)."""
+    place_of = dict(places.iter_rows()) if places is not None else {}
     tmp = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -80,7 +86,13 @@ def write_school_todos(
         todo = follow_up.filter(pl.col("school_code") == code).drop("school_code", "school_name")
         mine = issues.filter(pl.col("school_code") == code).drop("school_code", "school_name")
         with xlsxwriter.Workbook(tmp / f"{code}.xlsx", SAFE_WORKBOOK_OPTIONS) as workbook:
-            _cover(workbook, ctx, f"{name} ({code})", {"todo": todo.height, "issues": mine.height})
+            _cover(
+                workbook,
+                ctx,
+                f"{name} ({code})",
+                place_of.get(code) or "",
+                {"todo": todo.height, "issues": mine.height},
+            )
             title = f"{name} — năm học {ctx.school_year}"
             table_sheet(workbook, TODO_SHEET, f"Việc cần làm: {title}", todo, labels)
             table_sheet(workbook, ISSUES_SHEET, f"Lỗi chi tiết: {title}", mine, labels)

@@ -1,8 +1,10 @@
 -- Each school year counts the schools of the registry in force for it (contract §2.1): a
--- later registry moving or closing a school does not rewrite an earlier year.
+-- later registry moving or closing a school does not rewrite an earlier year. A school whose
+-- registry names no district (after the 2025 reform) is in no district row: see
+-- cds_maturity_area for communes and provinces.
 with schools as (
     select * from {{ ref('int_schools__by_year') }}
-    where in_year_registry and is_active
+    where in_year_registry and is_active and district_code is not null
 ),
 
 scope as (

@@ -1,5 +1,8 @@
+-- A school whose registry names no district (after the 2025 reform) is in no district row:
+-- see data_completeness_area for communes and provinces.
 with schools as (
     select * from {{ ref('data_completeness_school') }}
+    where district_code is not null
 ),
 
 aggregated as (

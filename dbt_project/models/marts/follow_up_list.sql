@@ -1,6 +1,7 @@
 -- What a data officer chases before a deadline: reports missing that are overdue or due in
--- the next 14 days, and the open issues, ordered by how much they move the district's
--- totals (the school's share of the district's learners).
+-- the next 14 days, and the open issues, ordered by how much they move the totals of the
+-- school's area: its district's learners when the registry gives it a district, else its
+-- province's (registries made since the 2025 reform name no district).
 with status as (
     select * from {{ ref('reporting_status') }}
 ),
@@ -36,6 +37,44 @@ weights as (
     inner join districts_by_year as s using (school_code, school_year)
     inner join district_learners as d
         on d.district_code = s.district_code and d.school_year = l.school_year
+),
+
+weighing_areas as (
+    -- the area whose totals an item moves: the school's district in the year's registry,
+    -- else its province
+    select school_year, school_code, area_level, area_code, area_name
+    from {{ ref('int_schools__areas') }}
+    where area_level in ('district', 'province')
+    qualify row_number() over (partition by school_year, school_code order by area_rank) = 1
+),
+
+area_learners as (
+    select a.area_level, a.area_code, l.school_year, sum(l.learners) as learners
+    from learners as l
+    inner join weighing_areas as a using (school_code, school_year)
+    group by all
+),
+
+area_weights as (
+    -- every school's weighing area of the year; its share is null without a report
+    select
+        a.school_code, a.school_year, a.area_level, a.area_code, a.area_name,
+        round(100.0 * l.learners / nullif(t.learners, 0), 2) as pct_of_area_learners
+    from weighing_areas as a
+    left join learners as l using (school_code, school_year)
+    left join area_learners as t
+        on t.area_level = a.area_level and t.area_code = a.area_code
+        and t.school_year = a.school_year
+),
+
+current_areas as (
+    -- an item without a school year (a rejected file) is placed by the current registry
+    select
+        school_code,
+        case when district_code is not null then 'district' else 'province' end as area_level,
+        coalesce(district_code, province_code) as area_code,
+        case when district_code is not null then district_name else province_name end as area_name
+    from {{ ref('dim_school') }}
 ),
 
 missing_reports as (
@@ -80,16 +119,25 @@ final as (
         i."row",
         i.field,
         i.message_vi,
-        coalesce(w.pct_of_district_learners, 0) as pct_of_district_learners,
+        -- null for a school the registry places in no district
+        case when s.district_code is not null
+            then coalesce(w.pct_of_district_learners, 0) end as pct_of_district_learners,
+        coalesce(aw.area_level, ca.area_level) as area_level,
+        coalesce(aw.area_code, ca.area_code) as area_code,
+        case when aw.area_code is not null then aw.area_name else ca.area_name end as area_name,
+        coalesce(aw.pct_of_area_learners, 0) as pct_of_area_learners,
         row_number() over (
             order by i.item = 'missing_report' desc, i.severity = 'error' desc,
-                     coalesce(w.pct_of_district_learners, 0) desc, coalesce(i.days_late, 0) desc,
+                     coalesce(aw.pct_of_area_learners, 0) desc, coalesce(i.days_late, 0) desc,
                      i.school_code, i.source, i.school_year, i.period, i.source_file, i."row",
                      i.field, i.message_vi
         ) as priority
     from items as i
     inner join schools as s on s.school_code = i.school_code
     left join weights as w on w.school_code = i.school_code and w.school_year = i.school_year
+    left join area_weights as aw
+        on aw.school_code = i.school_code and aw.school_year = i.school_year
+    left join current_areas as ca on ca.school_code = i.school_code
 )
 
 select * from final

@@ -1,8 +1,10 @@
 -- The district's infrastructure targets: share of schools meeting each (plan targets: at
 -- most 2 pupils per computer for Informatics, Internet in every classroom, a digital
--- signature for every member of staff).
+-- signature for every member of staff). A school whose registry names no district (after the
+-- 2025 reform) is in no district row: see infrastructure_area.
 with schools as (
     select * from {{ ref('infrastructure_school') }}
+    where district_code is not null
 ),
 
 aggregated as (

@@ -31,9 +31,12 @@ SPEC = TableSpec(
         ColumnSpec("ownership", ("Loại hình", "LOAI_HINH")),
         ColumnSpec("commune_code", ("Mã xã", "MA_XA")),
         ColumnSpec("commune_name", ("Xã/Phường/Thị trấn", "TEN_XA")),
-        ColumnSpec("district_code", ("Mã huyện", "MA_HUYEN"), required=True),
+        # optional: district offices were abolished on 1/7/2025, and registries made since
+        # then name the commune and the province only (contract §2.1)
+        ColumnSpec("district_code", ("Mã huyện", "MA_HUYEN")),
         ColumnSpec("district_name", ("Quận/Huyện", "TEN_HUYEN")),
         ColumnSpec("province_code", ("Mã tỉnh", "MA_TINH"), required=True),
+        ColumnSpec("province_name", ("Tỉnh/Thành phố", "TEN_TINH")),
         ColumnSpec("status", ("Trạng thái", "TRANG_THAI")),
     ),
     header_fields=DATE_FIELDS,
@@ -50,6 +53,7 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
     "district_code": pl.String,
     "district_name": pl.String,
     "province_code": pl.String,
+    "province_name": pl.String,
     "status": pl.String,
     "is_active": pl.Boolean,
     "effective_on": pl.Date,  # the registry's date (same on every row of a file); null: none
@@ -127,9 +131,6 @@ RULES = [
         "Cấp học trống hoặc không hợp lệ (MN, TH, THCS, TH&THCS, THPT)",
     ),
     RowRule(
-        "required_missing", "district_code", pl.col("district_code").is_null(), "Thiếu mã huyện"
-    ),
-    RowRule(
         "required_missing", "province_code", pl.col("province_code").is_null(), "Thiếu mã tỉnh"
     ),
     RowRule(
@@ -178,6 +179,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
         "district_code",
         "district_name",
         "province_code",
+        "province_name",
         pl.col("status_code").fill_null("active").alias("status"),
         (pl.col("status_code").fill_null("active") == "active").alias("is_active"),
         pl.lit(effective_on, pl.Date).alias("effective_on"),
@@ -204,8 +206,8 @@ SCHOOLS = Source(
         "cách ly kèm lý do; tệp không đọc được bị từ chối cả tệp."
     ),
     checks_vi=(
-        "danh mục trường có ít nhất một trường; mã trường, tên trường, mã huyện, mã tỉnh không "
-        "trống; mã trường đúng dạng và không trùng trong một tệp; cấp học, loại hình, trạng thái "
+        "danh mục trường có ít nhất một trường; mã trường, tên trường, mã tỉnh không trống "
+        "(mã huyện không bắt buộc); mã trường đúng dạng và không trùng trong một tệp; cấp học, loại hình, trạng thái "
         "thuộc danh mục"
     ),
 )
