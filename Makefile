@@ -5,7 +5,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: install browser run test test-fast lint ui sample screenshots bench audit clean
+.PHONY: install browser postgres run test test-fast lint ui sample screenshots bench audit clean
 
 # Two workers, each module on one worker with its fixtures; tests/conftest.py hands the
 # heaviest modules out first and keeps the modules sharing one pipeline run together.
@@ -22,10 +22,18 @@ browser:
 		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The lake tests start (and stop) their own throwaway server from Debian's postgresql:
+# initdb and pg_ctl under /usr/lib/postgresql/*/bin, on 127.0.0.1 and a free port.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the lake tests"; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+		$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 run: install
 	$(UV) run --locked cds run --raw raw --warehouse warehouse
 
-test: install browser
+test: install browser postgres
 	$(UV) run --locked ruff check .
 	$(PYTEST)
 

@@ -19,26 +19,97 @@ def main() -> None:
     pass
 
 
-def _settings(raw: str, warehouse: str, reference: str | None) -> Settings:
+def _settings(
+    raw: str,
+    warehouse: str,
+    reference: str | None,
+    lake: str | None = None,
+    lake_data: str | None = None,
+) -> Settings:
+    from pipelines.lake import Lake, LakeError
+
+    try:
+        parsed = Lake.parse(lake, lake_data) if lake and lake.strip() else None
+    except LakeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lake") from None
     return Settings(
         raw_dir=Path(raw).resolve(),
         warehouse_dir=Path(warehouse).resolve(),
         reference_dir=Path(reference).resolve() if reference else None,
+        lake=parsed,
     )
 
 
-def _warehouse_free(db: Path) -> str | None:
-    """None when the warehouse can be opened for writing, else why not (in Vietnamese)."""
+def _lake_options(command):
+    """`--lake CATALOG --lake-data PATH` (or CDS_LAKE, CDS_LAKE_DATA), contract §7."""
+    command = click.option(
+        "--lake-data",
+        envvar="CDS_LAKE_DATA",
+        default=None,
+        help="Thư mục (hoặc URL) chứa các tệp Parquet của DuckLake; mặc định với tệp danh "
+        "mục: <tệp>.files bên cạnh nó.",
+    )(command)
+    return click.option(
+        "--lake",
+        envvar="CDS_LAKE",
+        default=None,
+        help="Giữ kho trên DuckLake thay cho warehouse.duckdb: tệp danh mục "
+        "(ducklake:/đường/dẫn/catalog.ducklake) hoặc 'ducklake:postgres:dbname=… host=… "
+        "port=…'.",
+    )(command)
+
+
+# DuckDB's message for a file written by a newer DuckDB (2.x wrote warehouse.duckdb
+# before the pin to 1.5.5).
+_NEWER_FILE = "created with a newer version of DuckDB"
+
+
+def _warehouse_free(settings: Settings) -> tuple[int, str] | None:
+    """None when the warehouse can be opened for writing, else an exit code and why not (in
+    Vietnamese)."""
     import duckdb
 
+    db = settings.warehouse_db
     db.parent.mkdir(parents=True, exist_ok=True)
+    if settings.lake is not None:
+        return _lake_free(settings)
     try:
         duckdb.connect(str(db)).close()
     except duckdb.IOException as exc:
-        return (
+        if _NEWER_FILE in " ".join(str(exc).split()).replace("an newer", "a newer"):
+            return 1, (
+                f"Kho dữ liệu {db} được ghi bởi một phiên bản DuckDB mới hơn {duckdb.__version__} "
+                "(bản 2.x trước đây) nên không mở được. Dựng lại kho từ raw/: xóa tệp "
+                f"warehouse.duckdb (rm {db}) rồi chạy lại cds run; số liệu như cũ."
+            )
+        return 3, (
             f"Không mở được kho dữ liệu {db} để ghi: một tiến trình khác (một lần chạy khác, "
             f"hoặc ai đó đang mở warehouse.duckdb) đang giữ tệp. Chờ nó xong rồi chạy lại. ({exc})"
         )
+    return None
+
+
+def _lake_free(settings: Settings) -> tuple[int, str] | None:
+    """None when the lake can be attached, else an exit code and why not."""
+    import duckdb
+
+    from pipelines.lake import LakeError, attach
+
+    assert settings.lake is not None
+    con = duckdb.connect()
+    try:
+        attach(con, settings.lake, settings.warehouse_dir)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            return 3, (
+                f"Không mở được danh mục DuckLake {settings.lake.catalog}: một tiến trình khác "
+                f"đang giữ tệp danh mục. Chờ nó xong rồi chạy lại. ({exc})"
+            )
+        return 1, f"Không mở được DuckLake {settings.lake.catalog}: {exc}"
+    except (duckdb.Error, LakeError) as exc:
+        return 1, f"Không mở được DuckLake {settings.lake.catalog}: {exc}"
+    finally:
+        con.close()
     return None
 
 
@@ -52,8 +123,16 @@ def _warehouse_free(db: Path) -> str | None:
     type=click.Path(dir_okay=False),
     help="Ghi thời gian từng bước và từng giai đoạn (JSON) vào tệp này.",
 )
-def run(raw: str, warehouse: str, reference: str | None, timings: str | None) -> None:
-    settings = _settings(raw, warehouse, reference)
+@_lake_options
+def run(
+    raw: str,
+    warehouse: str,
+    reference: str | None,
+    timings: str | None,
+    lake: str | None,
+    lake_data: str | None,
+) -> None:
+    settings = _settings(raw, warehouse, reference, lake, lake_data)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
     from pipelines.ingest.sources import PERIODS_BY_REPORT
@@ -71,9 +150,10 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     except WarehouseBusy as exc:
         click.echo(f"✗ {exc}", err=True)
         sys.exit(3)
-    if reason := _warehouse_free(settings.warehouse_db):  # e.g. an analyst holding the file
+    if refused := _warehouse_free(settings):  # e.g. an analyst holding the file
+        code, reason = refused
         click.echo(reason, err=True)
-        sys.exit(3)
+        sys.exit(code)
     started = time.monotonic()
     # One date for the whole run (dbt's run_date() macro and the ingest rules read it): a run
     # crossing midnight does not count days late against two different days.
@@ -82,6 +162,8 @@ def run(raw: str, warehouse: str, reference: str | None, timings: str | None) ->
     os.environ["CDS_RUN_DATE"] = run_date().isoformat()
     click.echo(f"▶ Dữ liệu nộp: {settings.raw_dir}")
     click.echo(f"▶ Kho dữ liệu: {settings.warehouse_dir}")
+    if settings.lake:
+        click.echo(f"▶ DuckLake: {settings.lake.catalog} (dữ liệu: {settings.lake.data_path})")
     from dagster import DagsterInstance
 
     from pipelines.definitions import FULL_PIPELINE, build_definitions, full_run_tags
@@ -190,8 +272,17 @@ def check(files: tuple[str, ...], source: str | None, raw: str, reference: str |
 @click.option("--raw", default="raw", show_default=True)
 @click.option("--warehouse", default="warehouse", show_default=True)
 @click.option("--reference", default=None)
-def ui(host: str, port: int, raw: str, warehouse: str, reference: str | None) -> None:
-    settings = _settings(raw, warehouse, reference)
+@_lake_options
+def ui(
+    host: str,
+    port: int,
+    raw: str,
+    warehouse: str,
+    reference: str | None,
+    lake: str | None,
+    lake_data: str | None,
+) -> None:
+    settings = _settings(raw, warehouse, reference, lake, lake_data)
     env = {
         **os.environ,
         **settings.to_env(),

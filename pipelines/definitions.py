@@ -33,6 +33,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt (a subprocess) finds the warehouse through the environment, like profiles.yml says.
     os.environ.update(settings.to_env())
+    if settings.lake is None:  # an embedded run after a lake run in the same process
+        for name in ("CDS_LAKE", "CDS_LAKE_DATA"):
+            os.environ.pop(name, None)
+    else:  # dbt's attach finds the extensions in DuckDB's own folder
+        from pipelines.lake import install_extensions
+
+        install_extensions()
     # A partial run (one source, one backfill step) runs a dbt test only when every model it
     # reads is built or upstream: never a relationship test against a table not yet built.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
@@ -73,11 +80,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "paths": CdsPaths.from_settings(settings),
-            "duckdb": WarehouseDuckDB(
-                database=str(settings.warehouse_db),
-                connection_config={"memory_limit": settings.duckdb_memory_limit},
+            "duckdb": WarehouseDuckDB.from_settings(settings),
+            "dbt": DbtResource(
+                project_dir=dbt_project,
+                dbt_executable=dbt_executable(),
+                target="lake" if settings.lake else None,
             ),
-            "dbt": DbtResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         executor=dg.in_process_executor,
     )

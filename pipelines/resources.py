@@ -72,13 +72,42 @@ def dbt_executable() -> str:
 class WarehouseDuckDB(DuckDBResource):
     """dagster-duckdb's resource, holding the warehouse's writer lock while a connection is
     open: a run launched from the UI waits for `cds run` instead of failing on DuckDB's
-    lock (see `pipelines.warehouse_lock`)."""
+    lock (see `pipelines.warehouse_lock`). In lake mode (`lake_catalog` set) the connection
+    is an in-memory DuckDB with the lake attached and in use (`pipelines.lake`)."""
+
+    lake_catalog: str | None = None
+    lake_data: str | None = None
+    warehouse_folder: str | None = None  # lake mode: the local folder (lock, journal)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseDuckDB:
+        config = {"memory_limit": settings.duckdb_memory_limit}
+        if settings.lake is None:
+            return cls(database=str(settings.warehouse_db), connection_config=config)
+        return cls(
+            database=":memory:",
+            connection_config={**config, "temp_directory": str(settings.lake_temp_dir)},
+            lake_catalog=settings.lake.catalog,
+            lake_data=settings.lake.data_path,
+            warehouse_folder=str(settings.warehouse_dir),
+        )
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """The local warehouse folder: its writer lock, journal and published files."""
+        if self.warehouse_folder:
+            return Path(self.warehouse_folder)
+        return Path(self.database).parent
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         log = dg.get_dagster_logger()
         with (
-            warehouse_lock(Path(self.database).parent, wait=True, log=log.info),
+            warehouse_lock(self.warehouse_dir, wait=True, log=log.info),
             super().get_connection() as con,
         ):
+            if self.lake_catalog:
+                from pipelines.lake import Lake, attach
+
+                attach(con, Lake(self.lake_catalog, self.lake_data or ""), self.warehouse_dir)
             yield con

@@ -1,7 +1,8 @@
-"""Where things are: the drop folder, the warehouse, the reference data.
+"""Where things are: the drop folder, the warehouse, the reference data, the lake.
 
-`cds run --raw/--warehouse/--reference` and the environment variables `CDS_RAW_DIR`,
-`CDS_WAREHOUSE_DIR`, `CDS_REFERENCE_DIR` (what the Dagster UI reads) set them.
+`cds run --raw/--warehouse/--reference/--lake/--lake-data` and the environment variables
+`CDS_RAW_DIR`, `CDS_WAREHOUSE_DIR`, `CDS_REFERENCE_DIR`, `CDS_LAKE`, `CDS_LAKE_DATA` (what
+the Dagster UI reads) set them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from pipelines.lake import Lake
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_REFERENCE = PROJECT_ROOT / "reference"
@@ -29,6 +32,8 @@ class Settings:
     raw_dir: Path
     warehouse_dir: Path
     reference_dir: Path | None = None
+    # The warehouse's tables in a DuckLake instead of warehouse.duckdb (None: embedded).
+    lake: Lake | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,12 +42,15 @@ class Settings:
             raw_dir=Path(os.environ.get("CDS_RAW_DIR", "raw")).resolve(),
             warehouse_dir=Path(os.environ.get("CDS_WAREHOUSE_DIR", "warehouse")).resolve(),
             reference_dir=Path(ref).resolve() if ref else None,
+            lake=Lake.from_env(),
         )
 
     def to_env(self) -> dict[str, str]:
         env = {"CDS_RAW_DIR": str(self.raw_dir), "CDS_WAREHOUSE_DIR": str(self.warehouse_dir)}
         if self.reference_dir:
             env["CDS_REFERENCE_DIR"] = str(self.reference_dir)
+        if self.lake:
+            env.update(self.lake.to_env())
         return env
 
     @property
@@ -55,6 +63,11 @@ class Settings:
     @property
     def warehouse_db(self) -> Path:
         return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def lake_temp_dir(self) -> Path:
+        """Where DuckDB spills in lake mode (its connections are in memory)."""
+        return self.warehouse_dir / ".lake-tmp"
 
     @property
     def analytics_db(self) -> Path:

@@ -90,6 +90,7 @@ def cds_run(
     warehouse: Path,
     reference: Path | None = None,
     extra_env: dict[str, str] | None = None,
+    extra_args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     cmd = [
         sys.executable,
@@ -103,6 +104,7 @@ def cds_run(
     ]
     if reference is not None:
         cmd += ["--reference", str(reference)]
+    cmd += extra_args or []
     # one "today" for the whole test session: runs compared with each other agree even
     # when the session crosses midnight (issue 21)
     env = {"CDS_RUN_DATE": SESSION_DATE, **os.environ, **(extra_env or {})}

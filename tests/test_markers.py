@@ -28,7 +28,7 @@ def _starts_directly(node: ast.AST) -> bool:
         if isinstance(sub, ast.Call):
             func = sub.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name == "cds_run":
+            if name in ("cds_run", "throwaway_postgres"):  # tests/pg_server.py
                 return True
             # the whole job in process: execute_in_process without an asset selection
             if name == "execute_in_process" and not any(

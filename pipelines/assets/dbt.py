@@ -14,11 +14,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
-from pipelines.resources import CdsPaths, DbtResource, dbt_executable
+from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.warehouse_lock import warehouse_lock
 
@@ -224,11 +223,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         dagster_dbt_translator=LayeredTranslator(),
         pool=DUCKDB_POOL,
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseDuckDB):
         """dbt build; failed tests get their first failing rows as metadata (read once dbt
         has released the warehouse), and a failed build names the tests that broke."""
         failed: list[dg.AssetCheckResult] = []
-        with warehouse_lock(Path(duckdb.database).parent, wait=True, log=context.log.info):
+        with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],
                 context=context,
@@ -274,7 +273,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     ),
 )
 def dbt_docs(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: CdsPaths, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    paths: CdsPaths,
+    duckdb: WarehouseDuckDB,
 ) -> dg.MaterializeResult:
     target = paths.settings.warehouse_dir / "docs" / "dbt"
     page = target / "static_index.html"
@@ -282,12 +284,13 @@ def dbt_docs(
     with duckdb.get_connection() as con:
         columns = con.execute(
             "select table_schema, table_name, column_name, data_type "
-            "from information_schema.columns where table_schema not in ('landing', 'audit')"
+            "from information_schema.columns where table_schema not in ('landing', 'audit') "
+            "and table_catalog = current_database()"
         ).fetchall()
     fingerprint = docs_fingerprint(DBT_PROJECT_DIR, columns)
     regenerated = not (page.exists() and stamp.exists() and stamp.read_text() == fingerprint)
     if regenerated:
-        with warehouse_lock(Path(duckdb.database).parent, wait=True, log=context.log.info):
+        with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             invocation = dbt.cli(
                 ["docs", "generate", "--static"],
                 manifest=dbt_project.manifest_path,

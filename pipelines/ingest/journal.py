@@ -43,7 +43,11 @@ class Journal:
 
     @classmethod
     def for_connection(cls, con: duckdb.DuckDBPyConnection, source: str) -> Journal | None:
-        """The journal next to the warehouse `con` writes to; None for an in-memory one."""
+        """The journal next to the warehouse `con` writes to; None for an in-memory one. A
+        lake connection names its local warehouse folder (`pipelines.lake.attach`)."""
+        folder = con.execute("select getvariable('cds_warehouse_dir')").fetchone()
+        if folder and folder[0]:
+            return cls(Path(folder[0]) / FOLDER / f"{source}.jsonl")
         row = con.execute(
             "select path from duckdb_databases() where database_name = current_database()"
         ).fetchone()

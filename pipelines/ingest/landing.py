@@ -10,6 +10,8 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from pipelines.lake import in_lake
+
 LINEAGE_SCHEMA: dict[str, pl.DataType] = {
     "_source_file": pl.String,
     "_file_sha256": pl.String,
@@ -28,6 +30,7 @@ _DUCK_TYPES = {
     pl.Datetime("us"): "timestamp",
 }
 
+_SEQUENCE_DDL = "create sequence if not exists audit.load_seq start 1;\n"
 AUDIT_DDL = """
 create schema if not exists landing;
 create schema if not exists audit;
@@ -91,7 +94,26 @@ create or replace view audit.rejected_files as
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(AUDIT_DDL)
+    if in_lake(con):  # DuckLake has neither sequences nor PRIMARY KEY (see next_load_seqs)
+        con.execute(
+            AUDIT_DDL.replace(_SEQUENCE_DDL, "").replace(
+                "load_seq bigint primary key", "load_seq bigint not null"
+            )
+        )
+    else:
+        con.execute(AUDIT_DDL)
+
+
+def next_load_seqs(con: duckdb.DuckDBPyConnection, n: int) -> list[int]:
+    """`n` new load sequence numbers, inside the caller's transaction. DuckLake has no
+    sequences: there they follow the largest recorded, which only a rejected file's
+    forgotten record can free again (its rows never landed, so nothing validated under
+    that number is ever taken for another load's)."""
+    if in_lake(con):
+        top = con.execute("select coalesce(max(load_seq), 0) from audit.ingest_files").fetchone()[0]
+        return list(range(top + 1, top + 1 + n))
+    rows = con.execute("select nextval('audit.load_seq') from range(?)", [n]).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 def ensure_landing_table(
@@ -214,12 +236,7 @@ def write_outcomes(
     con.execute("begin transaction")
     try:
         _forget_rejections(con, outcomes)
-        seqs = sorted(
-            r[0]
-            for r in con.execute(
-                "select nextval('audit.load_seq') from range(?)", [len(outcomes)]
-            ).fetchall()
-        )
+        seqs = next_load_seqs(con, len(outcomes))
         _insert(con, "audit.ingest_files", _files_frame(outcomes, seqs, loaded_at))
         pairs = list(zip(outcomes, seqs, strict=True))
         _insert(
