@@ -69,3 +69,22 @@ def test_dbt_invocations_build_no_in_process_adapter() -> None:
     assert "_initialize_dbt_core_adapter" in DbtResource.__dict__
     resource = DbtResource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_docs_kept_under_their_fingerprint_are_copied_whole(tmp_path: Path) -> None:
+    """A second warehouse with the same project and columns copies the dbt docs kept by the
+    first instead of running `dbt docs generate` again; a half-kept copy is never used."""
+    from pipelines.assets.dbt import DOCS_FILES, copy_docs, keep_docs
+
+    generated, shared, second = tmp_path / "a", tmp_path / "docs-0123", tmp_path / "b"
+    generated.mkdir()
+    for name in DOCS_FILES:
+        (generated / name).write_text(f"<{name}>", encoding="utf-8")
+    assert not copy_docs(shared, second)  # nothing kept yet: generate
+    keep_docs(generated, shared)
+    assert not list(tmp_path.glob("*.tmp"))
+    assert copy_docs(shared, second)
+    for name in DOCS_FILES:
+        assert (second / name).read_text(encoding="utf-8") == f"<{name}>"
+    (shared / "catalog.json").unlink()  # half a copy (a process killed while keeping it)
+    assert not copy_docs(shared, tmp_path / "c")

@@ -80,6 +80,38 @@ def _keep_partial_parse(invocation) -> None:
         tmp.replace(kept)  # atomic: another process may be starting dbt from it
 
 
+# What `dbt docs generate --static` writes that a reader opens; the rest is dbt's scratch.
+DOCS_FILES = ("static_index.html", "index.html", "manifest.json", "catalog.json")
+
+
+def keep_docs(generated: Path, shared: Path) -> None:
+    """Keep generated docs under their fingerprint in the dbt project's target folder, so
+    that another warehouse built by the same project with the same columns (a second
+    office's, a test's) copies them instead of running dbt again. Written aside and renamed:
+    another process may be reading or writing the same fingerprint."""
+    if shared.exists():
+        return
+    aside = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir(parents=True)
+    for name in DOCS_FILES:
+        shutil.copy2(generated / name, aside / name)
+    try:
+        aside.rename(shared)
+    except OSError:  # the same docs, kept by another process meanwhile
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def copy_docs(shared: Path, target: Path) -> bool:
+    """Copy docs kept under the same fingerprint into `target`; False when there are none."""
+    if not all((shared / name).is_file() for name in DOCS_FILES):
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_FILES:
+        shutil.copy2(shared / name, target / name)
+    return True
+
+
 def docs_fingerprint(project_dir: Path, columns: list[tuple]) -> str:
     """What the dbt docs show: the project's sources and the warehouse's columns."""
     h = hashlib.sha256()
@@ -283,13 +315,15 @@ def dbt_docs(
     stamp = target / "fingerprint.txt"
     with duckdb.get_connection() as con:
         columns = con.execute(
-            "select table_schema, table_name, column_name, data_type "
+            "select table_catalog, table_schema, table_name, column_name, data_type "
             "from information_schema.columns where table_schema not in ('landing', 'audit') "
             "and table_catalog = current_database()"
         ).fetchall()
     fingerprint = docs_fingerprint(DBT_PROJECT_DIR, columns)
     regenerated = not (page.exists() and stamp.exists() and stamp.read_text() == fingerprint)
-    if regenerated:
+    shared = Path(dbt_project.project_dir) / dbt_project.target_path / f"docs-{fingerprint[:16]}"
+    reused = regenerated and copy_docs(shared, target)
+    if regenerated and not reused:
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             invocation = dbt.cli(
                 ["docs", "generate", "--static"],
@@ -297,12 +331,15 @@ def dbt_docs(
                 target_path=target,
             ).wait()
         _keep_partial_parse(invocation)
+        keep_docs(target, shared)
+    if regenerated:
         stamp.write_text(fingerprint)
     else:
         context.log.info("Tài liệu dbt không đổi (cùng dự án, cùng các cột): không tạo lại")
     return dg.MaterializeResult(
         metadata={
             "đã tạo lại": regenerated,
+            "chép từ bản đã tạo": reused,
             "tệp": dg.MetadataValue.path(str(page)),
             "mở trang": dg.MetadataValue.url(page.as_uri()),
             "dung lượng (KB)": round(page.stat().st_size / 1024, 1),
