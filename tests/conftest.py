@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -16,6 +18,7 @@ E2E_MODULES = {"test_bad_input_corpus.py"}
 # `--dist loadfile` sends them to one worker as one unit, so the run is made once.
 SAMPLE_RUN_MODULES = {
     "test_crash_and_concurrency.py",
+    "test_guarantee_failing_dbt_test_blocks_publish.py",
     "test_personal_data.py",
     "test_sample_district.py",
 }
@@ -172,3 +175,67 @@ def copy_sample_run(run: dict, root: Path) -> tuple[Path, Path]:
     shutil.copytree(run["raw"], raw)
     shutil.copytree(run["warehouse"], warehouse)
     return raw, warehouse
+
+
+# A corrected statistical report of school 31305005 (end of year): sent on 16/06/2025 after
+# the first version of 04/06/2025 (on time, due 10/06), with 14 of 14 classrooms on the
+# Internet instead of 10 and 3 smart classrooms instead of 2.
+RESUBMITTED = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
+RESUBMISSION = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report_bo_sung.csv"
+RESUBMISSION_CHANGES = {
+    "Ngày báo cáo:,04/06/2025": "Ngày báo cáo:,16/06/2025",
+    "402,Phòng học có kết nối Internet,10,,": "402,Phòng học có kết nối Internet,14,,",
+    "404,Phòng học thông minh,2,,": "404,Phòng học thông minh,3,,",
+}
+
+
+def write_resubmission(raw: Path) -> None:
+    """Drop the corrected report beside the first version (a new file: a new load, a new
+    version that changes the marts)."""
+    text = (raw / RESUBMITTED).read_text(encoding="utf-8-sig")
+    for old, new in RESUBMISSION_CHANGES.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    (raw / RESUBMISSION).write_text(text, encoding="utf-8-sig")
+
+
+# An analyst's session: reads, waits for a line on stdin, reads again on the same connection.
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select sum(versions) from marts.reporting_status").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute("select sum(versions) from marts.reporting_status").fetchone()[0], flush=True)
+"""
+
+
+@pytest.fixture(scope="session")
+def resubmitted_run(sample_run: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The shared sample run, copied, then `cds run` again after the resubmission, while an
+    analyst holds `analytics.duckdb` open: one run that tests/test_sample_district.py reads
+    for versions and readers, and tests/test_crash_and_concurrency.py takes as the state a
+    killed and re-run `cds run` must reach."""
+    raw, warehouse = copy_sample_run(sample_run, tmp_path_factory.mktemp("resubmitted"))
+    write_resubmission(raw)
+    analytics = warehouse / "analytics.duckdb"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(analytics)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen_before = int(reader.stdout.readline())
+        result = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        seen_during = int(reader.stdout.readline())
+    finally:
+        reader.kill()
+    return {
+        "raw": raw,
+        "warehouse": warehouse,
+        "stdout": result.stdout,
+        "reader_saw": (seen_before, seen_during),
+    }

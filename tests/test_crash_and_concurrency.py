@@ -3,8 +3,8 @@ whole process group, dbt included) inside the landing write transaction, inside 
 build and inside publish, then run again.
 
 Each kill starts from a copy of the shared sample run (the previous, published state) with a
-corrected statistical report added (`_resubmit`: a new version, which changes the marts), and
-is placed by what the run itself shows, never by a sleep:
+corrected statistical report added (`write_resubmission`: a new version, which changes the
+marts), and is placed by what the run itself shows, never by a sleep:
 
 - the landing write: the run is started with `pipelines.ingest.landing._insert` wrapped (in
   the child only, see `PAUSE_IN_LANDING_WRITE`; the product code is unchanged): once the new
@@ -23,8 +23,8 @@ is placed by what the run itself shows, never by a sleep:
 After each kill: every row count of `warehouse.duckdb` (landing and audit tables, by
 source and status) and every published mart are compared with their exact values (never
 `assert count`, which passes for 0): the previous published state is intact, and the
-re-run gives exactly the counts and marts of a clean run over the same files from an empty
-warehouse (fixture `clean`).
+re-run gives exactly the counts and marts of the same run not interrupted (fixture `clean`:
+the shared run over the sample and the resubmission, tests/conftest.py).
 
 How each test was checked to fail when its guarantee breaks (product code broken once on
 purpose in a copy of the project, never committed):
@@ -59,12 +59,11 @@ import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, SESSION_DATE, cds_run
-from tests.conftest import SAMPLE_ENV, copy_sample_run, query
+from tests.conftest import SAMPLE_ENV, copy_sample_run, query, write_resubmission
 
 # one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
 pytestmark = pytest.mark.e2e
 
-RESUBMITTED = "emis_report/2024-2025/cuoi_nam/31305/31305005_emis_report.csv"
 LANDING = ["schools", "cds_assessment", "emis_report", "students", "teachers"]
 DBT_TARGET = PROJECT_ROOT / "dbt_project" / "target"
 
@@ -111,14 +110,6 @@ def _counts(warehouse: Path) -> dict[str, int]:
     for table in PUBLISHED_MARTS:
         counts[f"marts.{table}"] = query(db, f"select count(*) from marts.{table}")[0][0]
     return counts
-
-
-def _resubmit(raw: Path) -> None:
-    """A second version of a school's report: another file, so another load and version."""
-    original = raw / RESUBMITTED
-    (original.parent / "31305005_emis_report_nop_lai.csv").write_bytes(
-        original.read_bytes() + b"\n"
-    )
 
 
 class Run:
@@ -182,15 +173,12 @@ def previous(sample_run: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def clean(sample_run: dict, previous: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The same files (the sample and the resubmission) run once into an empty warehouse."""
-    root = tmp_path_factory.mktemp("crash_clean")
-    raw = root / "raw"
-    shutil.copytree(sample_run["raw"], raw)
-    _resubmit(raw)
-    result = cds_run(raw, root / "warehouse", extra_env=SAMPLE_ENV)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    state = {"marts": _marts(root / "warehouse"), "counts": _counts(root / "warehouse")}
+def clean(resubmitted_run: dict, previous: dict) -> dict:
+    """The same run not interrupted: the shared sample run, then `cds run` over the sample
+    and the resubmission (tests/conftest.py `resubmitted_run`). That an incremental run
+    publishes the marts of a run from an empty warehouse is tests/test_version_order.py's."""
+    warehouse = resubmitted_run["warehouse"]
+    state = {"marts": _marts(warehouse), "counts": _counts(warehouse)}
     # the resubmission is visible: a state left as it was is told from the new one
     assert state["counts"]["ingest_files.emis_report.accepted"] == (
         previous["counts"]["ingest_files.emis_report.accepted"] + 1
@@ -201,7 +189,7 @@ def clean(sample_run: dict, previous: dict, tmp_path_factory: pytest.TempPathFac
 
 def _start_from_previous(sample_run: dict, root: Path) -> tuple[Path, Path]:
     raw, warehouse = copy_sample_run(sample_run, root)
-    _resubmit(raw)
+    write_resubmission(raw)
     return raw, warehouse
 
 
