@@ -5,6 +5,7 @@ found on PATH"."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -88,3 +89,32 @@ def test_docs_kept_under_their_fingerprint_are_copied_whole(tmp_path: Path) -> N
         assert (second / name).read_text(encoding="utf-8") == f"<{name}>"
     (shared / "catalog.json").unlink()  # half a copy (a process killed while keeping it)
     assert not copy_docs(shared, tmp_path / "c")
+
+
+def test_a_second_warehouse_keeps_dbt_s_parse(tmp_path: Path) -> None:
+    """dbt's parse of the project (`partial_parse.msgpack`) made for one warehouse serves
+    another: the profile no longer holds the warehouse's path (pipelines/dbt_connection.py
+    opens it). Checked with the path back in `profiles.yml`: the second parse logged "Unable
+    to do partial parsing because profile has changed" and this test failed."""
+    import subprocess
+
+    from pipelines.resources import dbt_executable
+
+    def parse(warehouse: str, target: Path) -> str:
+        env = {**os.environ, "CDS_WAREHOUSE_DIR": warehouse}
+        subprocess.run(
+            [dbt_executable(), "parse", "--target-path", str(target), "--log-path", str(target)],
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return (target / "dbt.log").read_text(encoding="utf-8")
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    parse(str(tmp_path / "office_a"), first)
+    second.mkdir()
+    shutil.copy(first / "partial_parse.msgpack", second / "partial_parse.msgpack")
+    log = parse(str(tmp_path / "office_b"), second)
+    assert "Unable to do partial parsing" not in log
+    assert "Partial parsing enabled" in log
