@@ -135,10 +135,12 @@ def run(
     settings = _settings(raw, warehouse, reference, lake, lake_data)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
-    from pipelines.ingest.sources import PERIODS_BY_REPORT
+    from pipelines.ingest.sources import LAYOUT_COLUMNS, LAYOUT_FIELDS, PERIODS_BY_REPORT
     from pipelines.reference.validate import reference_errors
 
-    if broken := reference_errors(settings.reference_file, PERIODS_BY_REPORT):
+    if broken := reference_errors(
+        settings.reference_file, PERIODS_BY_REPORT, LAYOUT_COLUMNS, LAYOUT_FIELDS
+    ):
         for error in broken:
             click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {error}", err=True)
         sys.exit(2)
