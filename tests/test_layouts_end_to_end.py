@@ -183,8 +183,8 @@ def test_run_completes(district: dict) -> None:
 
 
 def test_each_file_names_its_layout_and_what_it_cannot_supply(district: dict) -> None:
-    """Checked by writing `contract` for every file in judge.py: the layouts of the
-    downloads and of the made-up export were wrong and this test failed."""
+    """Checked by writing no layout into audit.ingest_files (landing.py): this test
+    failed."""
     rows = query(
         district["db"],
         "select source_file, status, layout, fields_not_available from audit.ingest_files "
@@ -210,7 +210,10 @@ def test_the_same_pupils_in_both_layouts_give_the_same_figures(district: dict) -
     dates against the deadlines: every completeness component equal, except
     results_coverage, null and named for the C1 export; the score is the mean of the rest.
     Checked by making results_coverage 0 where not available (data_completeness_school.sql):
-    this test failed (0.0 ≠ None), as did the dbt unit test."""
+    the dbt unit test failed in `dbt build` (G 78.33 instead of 94.0), which stops the run
+    before the marts. This test itself once failed on student_id_coverage (44.44 against
+    88.89) when the made-up export reused these pupils' IDs in the same period: a shared ID
+    is valid for nobody (contract §3), so the comparison is sharp."""
     db = district["db"]
     contract, c1 = _completeness(db, S1, "2023-2024"), _completeness(db, S1, "2024-2025")
     same = ["reporting_rate", "on_time_rate", "emis_field_completeness", "student_id_coverage",
@@ -229,8 +232,9 @@ def test_the_same_pupils_in_both_layouts_give_the_same_figures(district: dict) -
 
 def test_what_the_downloads_cannot_supply_is_null_in_infrastructure(district: dict) -> None:
     """Transcripts and signatures: a figure in the contract year, null (not 0) for the
-    downloads. Checked by dropping the `*_available` guard in infrastructure_school.sql:
-    the downloads' year showed 0.0 and this test failed."""
+    downloads. Checked by dropping the `*_available` guard in infrastructure_school.sql and
+    rebuilding that model on this test's warehouse: the downloads' year showed 0.0 for both,
+    which this test refuses."""
     rows = query_dicts(
         district["db"],
         "select school_year, pct_teachers_digital_signature as sig, "
@@ -248,8 +252,8 @@ def test_a_made_up_layout_from_the_readme_reads_its_export(district: dict) -> No
     """README's layout, passed through --reference: its folders give the school and year, a
     fixed value the period, its header block the date; its value maps turn M/F, codes and x
     into the contract's values; an unlisted status code quarantines its row, naming it.
-    Checked by removing README's layout from the reference copy: the CSV was rejected
-    (missing 'Mã học sinh') and this test failed."""
+    Checked with `cds check` on the CSV without the --reference folder: it is rejected
+    (missing 'Mã học sinh', no layout matched), which this test refuses."""
     db, rel = district["db"], f"students/{S2}/2024-2025/ds.csv"
     [f] = query_dicts(db, "select * from audit.ingest_files where source_file = ?", [rel])
     assert (f["school_code"], f["school_year"], f["period"], str(f["submitted_on"])) == (
@@ -287,7 +291,8 @@ def test_a_made_up_layout_from_the_readme_reads_its_export(district: dict) -> No
 
 def test_cds_check_names_the_layout(district: dict) -> None:
     """`cds check` prints the layout matched and what it cannot supply; with the made-up
-    layout through --reference. Checked by leaving the layout out of checker.py's line."""
+    layout through --reference. Checked by leaving the layout out of checker.py's line:
+    this test failed."""
     raw = district["raw"]
     c1 = raw / f"students/2024-2025/cuoi_nam/{S1}/2025-05-28/C1-HocSinh.xlsx"
     out = subprocess.run(
