@@ -99,6 +99,52 @@ def _field_sources(raw: object, where: str) -> tuple[FieldSource, ...]:
     return tuple(out)
 
 
+def _columns(raw: dict, where: str, known: Sequence[str] | None) -> dict[str, tuple[str, ...]]:
+    raw_columns = raw.get("columns")
+    if not isinstance(raw_columns, dict) or not raw_columns:
+        raise LayoutError(f"{where}: thiếu columns (trường → danh sách tiêu đề cột)")
+    columns = {str(k): _strings(v, f"{where}, cột '{k}'") for k, v in raw_columns.items()}
+    bad = sorted(set(columns) - set(known)) if known is not None else []
+    if bad:
+        raise LayoutError(
+            f"{where}: trường không có ở nguồn này: {', '.join(bad)} (các trường: "
+            f"{', '.join(known or ())})"
+        )
+    return columns
+
+
+def _values(raw: dict, where: str, columns: Mapping[str, object]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
+    for key, mapping in (raw.get("values") or {}).items():
+        if key not in columns:
+            raise LayoutError(f"{where}: values nêu trường '{key}' không có trong columns")
+        if not isinstance(mapping, dict) or not mapping:
+            raise LayoutError(f"{where}: values của '{key}' phải là bảng nhãn → giá trị")
+        folded: dict[str, str] = {}
+        for label, value in mapping.items():
+            if value is None or not str(value).strip():
+                raise LayoutError(f"{where}: values của '{key}': nhãn '{label}' thiếu giá trị")
+            folded[fold(str(label))] = str(value).strip()
+        values[str(key)] = folded
+    return values
+
+
+def _fields(
+    raw: dict, where: str, known: Sequence[str] | None
+) -> dict[str, tuple[FieldSource, ...]]:
+    fields = {
+        str(k): _field_sources(v, f"{where}, trường '{k}'")
+        for k, v in (raw.get("fields") or {}).items()
+    }
+    bad = sorted(set(fields) - set(known)) if known is not None else []
+    if bad:
+        raise LayoutError(
+            f"{where}: fields nêu trường không có ở nguồn này: {', '.join(bad)} (các "
+            f"trường ngoài bảng: {', '.join(known or ()) or 'không có'})"
+        )
+    return fields
+
+
 def _layout(
     source: str,
     raw: object,
@@ -124,46 +170,13 @@ def _layout(
     }
     if unknown_keys:
         raise LayoutError(f"{where}: khoá không biết: {', '.join(sorted(unknown_keys))}")
-    raw_columns = raw.get("columns")
-    if not isinstance(raw_columns, dict) or not raw_columns:
-        raise LayoutError(f"{where}: thiếu columns (trường → danh sách tiêu đề cột)")
-    columns = {str(k): _strings(v, f"{where}, cột '{k}'") for k, v in raw_columns.items()}
-    if columns_known is not None:
-        bad = sorted(set(columns) - set(columns_known))
-        if bad:
-            raise LayoutError(
-                f"{where}: trường không có ở nguồn này: {', '.join(bad)} (các trường: "
-                f"{', '.join(columns_known)})"
-            )
+    columns = _columns(raw, where, columns_known)
     required = tuple(str(k) for k in (raw.get("required") or []))
     if not required:
         raise LayoutError(f"{where}: thiếu required (các cột phải có để nhận ra bố cục)")
     missing = [k for k in required if k not in columns]
     if missing:
         raise LayoutError(f"{where}: required nêu trường không có trong columns: {missing}")
-    values: dict[str, dict[str, str]] = {}
-    for key, mapping in (raw.get("values") or {}).items():
-        if key not in columns:
-            raise LayoutError(f"{where}: values nêu trường '{key}' không có trong columns")
-        if not isinstance(mapping, dict) or not mapping:
-            raise LayoutError(f"{where}: values của '{key}' phải là bảng nhãn → giá trị")
-        folded: dict[str, str] = {}
-        for label, value in mapping.items():
-            if value is None or not str(value).strip():
-                raise LayoutError(f"{where}: values của '{key}': nhãn '{label}' thiếu giá trị")
-            folded[fold(str(label))] = str(value).strip()
-        values[str(key)] = folded
-    fields = {
-        str(k): _field_sources(v, f"{where}, trường '{k}'")
-        for k, v in (raw.get("fields") or {}).items()
-    }
-    if fields_known is not None:
-        bad = sorted(set(fields) - set(fields_known))
-        if bad:
-            raise LayoutError(
-                f"{where}: fields nêu trường không có ở nguồn này: {', '.join(bad)} (các "
-                f"trường ngoài bảng: {', '.join(fields_known) or 'không có'})"
-            )
     sheet = raw.get("sheet")
     return Layout(
         source=source,
@@ -172,8 +185,8 @@ def _layout(
         columns=columns,
         required=required,
         sheet=str(sheet).strip() if sheet is not None and str(sheet).strip() else None,
-        values=values,
-        fields=fields,
+        values=_values(raw, where, columns),
+        fields=_fields(raw, where, fields_known),
     )
 
 
