@@ -308,3 +308,22 @@ def test_cds_check_names_the_layout(district: dict) -> None:
         in (lines[0])
     )
     assert f"bố cục '{MADE_UP}'" in lines[1]
+
+
+def test_the_report_says_what_was_not_available(district: dict) -> None:
+    """The HTML report's completeness league says, for the school that sent C1, that
+    learning results were not in its file, rather than leaving a bare score. Checked
+    before the league had the column (the HTML report then lacked it): this test failed."""
+    warehouse = district["db"].parent
+    html = (warehouse / "reports" / "bao_cao_cds_2024-2025.html").read_text(encoding="utf-8")
+    league = html[html.index('<section id="league">') :]
+    league = league[: league.index("</section>")]
+    assert "Không có trong mẫu tệp đã nộp" in league
+    rows = {
+        name: row
+        for row in re.findall(r"<tr[^>]*>.*?</tr>", league, re.S)
+        for name in ("Trường Tiểu học Một", "Trường Tiểu học Hai")
+        if name in row
+    }
+    assert "<td>kết quả học tập</td>" in rows["Trường Tiểu học Một"]
+    assert "kết quả học tập" not in rows["Trường Tiểu học Hai"]
