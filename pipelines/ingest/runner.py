@@ -137,6 +137,7 @@ class IngestSummary:
                     "tệp": o.source_file,
                     "kết quả": o.status,
                     "trường": o.meta.get("school_code"),
+                    "bố cục": o.meta.get("layout"),  # layouts.yaml (contract §2.8)
                     "dòng đọc": o.rows_read,
                     "nhận": o.rows_accepted,
                     "cách ly": o.rows_quarantined,
@@ -149,6 +150,7 @@ class IngestSummary:
                 "tệp": pl.String,
                 "kết quả": pl.String,
                 "trường": pl.String,
+                "bố cục": pl.String,
                 "dòng đọc": pl.Int64,
                 "nhận": pl.Int64,
                 "cách ly": pl.Int64,
