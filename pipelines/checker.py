@@ -63,9 +63,17 @@ def check_files(
         clean = out.status == "accepted" and not out.rows_quarantined
         # ✓ only for a file with nothing to say; a warning is a rule the file breaks
         mark = ("✓" if not out.n_warnings else "⚠") if clean else "✗"
+        # the layout the file was read through (layouts.yaml, contract §2.8), and what it
+        # cannot supply
+        layout = out.meta.get("layout")
+        missing = out.meta.get("fields_not_available") or ()
+        said = f" — bố cục '{layout}'" if layout else ""
+        if missing:
+            said += " (không có: " + ", ".join(missing) + ")"  # type: ignore[arg-type]
         echo(
             f"{mark} {path} [{source.title_vi}]: {out.status}, {out.rows_read} dòng đọc, "
             f"{out.rows_accepted} nhận, {out.rows_quarantined} cách ly, {out.n_warnings} cảnh báo"
+            + said
         )
         if out.status != "accepted" or out.rows_quarantined:
             all_ok = False

@@ -135,13 +135,7 @@ def run(
     settings = _settings(raw, warehouse, reference, lake, lake_data)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
-    from pipelines.ingest.sources import PERIODS_BY_REPORT
-    from pipelines.reference.validate import reference_errors
-
-    if broken := reference_errors(settings.reference_file, PERIODS_BY_REPORT):
-        for error in broken:
-            click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {error}", err=True)
-        sys.exit(2)
+    _exit_if_reference_broken(settings)
     from pipelines.warehouse_lock import WarehouseBusy, warehouse_lock
 
     writer = contextlib.ExitStack()  # held until the process ends
@@ -242,6 +236,20 @@ def _declared_source(ctx: click.Context, param: click.Parameter, value: str | No
     return value
 
 
+def _exit_if_reference_broken(settings: Settings) -> None:
+    """Every reference file checked before any work: a broken one is named with its
+    loader's message, and the command exits 2."""
+    from pipelines.ingest.sources import LAYOUT_COLUMNS, LAYOUT_FIELDS, PERIODS_BY_REPORT
+    from pipelines.reference.validate import reference_errors
+
+    if broken := reference_errors(
+        settings.reference_file, PERIODS_BY_REPORT, LAYOUT_COLUMNS, LAYOUT_FIELDS
+    ):
+        for error in broken:
+            click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {error}", err=True)
+        sys.exit(2)
+
+
 @main.command(help="Kiểm tra tệp mà không nạp vào kho; in mọi lỗi tìm thấy.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -262,6 +270,7 @@ def check(files: tuple[str, ...], source: str | None, raw: str, reference: str |
     from pipelines.checker import check_files
 
     settings = _settings(raw, "warehouse", reference)
+    _exit_if_reference_broken(settings)
     ok = check_files([Path(f) for f in files], settings, source, echo=click.echo)
     sys.exit(0 if ok else 1)
 

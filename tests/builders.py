@@ -171,3 +171,70 @@ def write_emis_report(
         layout=Layout(title="BÁO CÁO THỐNG KÊ"),
     )
     return path
+
+
+# CSDL ngành's own exports (contract §2.8), as far as the contract knows their columns.
+C1_COLUMNS = [
+    "STT",
+    "Mã lớp",
+    "Mã học sinh",
+    "Họ tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Trạng thái HS",
+    "Ngày nhập trạng thái",
+    "Dân tộc",
+    "Loại khuyết tật",
+    "Số định danh cá nhân",
+]
+CSDL_STAFF_COLUMNS = [
+    "STT",
+    "Mã cán bộ",
+    "Họ tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Dân tộc",
+    "Trạng thái CB",
+    "Vị trí việc làm",
+    "Nhóm chức vụ",
+    "Số định danh cá nhân",
+    # a few of the export's other columns, which the warehouse does not read
+    "Hình thức hợp đồng",
+    "Môn dạy",
+    "Trình độ đào tạo",
+]
+
+
+def _export_workbook(path: Path, columns: list[str], rows: list[list[object]], codes: dict) -> None:
+    """The list on `Sheet1` from its first row (no header block), code lists on the other
+    sheets, as CSDL ngành writes its downloads."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_row(0, 0, columns)
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if v is not None and v != "":
+                ws.write_string(r, c, str(v))
+    for name, values in codes.items():
+        sheet = wb.add_worksheet(name)
+        sheet.write_row(0, 0, ["Mã", "Tên"])
+        for r, (code, label) in enumerate(values, start=1):
+            sheet.write_row(r, 0, [code, label])
+    wb.close()
+
+
+def write_c1_students(path: Path, rows: list[list[object]]) -> Path:
+    """A `C1-HocSinh` download; rows in C1_COLUMNS order."""
+    codes = {"DM_TrangThai": [("1", "Đang học"), ("2", "Chuyển đến"), ("3", "Chuyển đi")]}
+    _export_workbook(path, C1_COLUMNS, rows, codes)
+    return path
+
+
+def write_csdl_staff(path: Path, rows: list[list[object]]) -> Path:
+    """A `CSDL_GiaoVien` download; rows in CSDL_STAFF_COLUMNS order."""
+    codes = {"DM_ChucVu": [("1", "Cán bộ quản lý"), ("2", "Giáo viên"), ("3", "Nhân viên")]}
+    _export_workbook(path, CSDL_STAFF_COLUMNS, rows, codes)
+    return path

@@ -31,7 +31,7 @@ import xlsxwriter
 
 from pipelines.generate.build import COLUMNS
 from pipelines.generate.writers import Layout, write_table
-from tests.builders import write_registry
+from tests.builders import write_c1_students, write_csdl_staff, write_registry
 
 TH, MN, THCS = "31000001", "31000002", "31000003"
 YEAR = "2024-2025"
@@ -490,6 +490,24 @@ def _copy_of(name: str) -> Callable[[Path], None]:
     return lambda p: p.write_bytes((p.parent / name).read_bytes())
 
 
+def c1_row(i: int, status: str = "Đang học") -> list[object]:
+    """A pupil of a `C1-HocSinh` download (contract §2.8), in C1_COLUMNS order."""
+    return [str(i), "L3A", f"C1{i:05d}", "Phạm Văn Tải", "12/03/2016", "Nam", status,
+            "05/09/2024", "Kinh", "", f"031216{900 + i:06d}"]  # fmt: skip
+
+
+def _c1(rows: list[list[object]]) -> Callable[[Path], None]:
+    return lambda p: write_c1_students(p, rows)
+
+
+def _csdl_staff(path: Path) -> None:
+    write_csdl_staff(path, [["1", "CB901", "Lê Thị Tải", "01/02/1985", "Nữ", "Kinh",
+                             "Đang làm việc", "Giáo viên THCS hạng III", "Giáo viên",
+                             "031185000901", "Biên chế", "Toán", "Đại học"]])  # fmt: skip
+
+
+LAYOUT_OF = "select layout from audit.ingest_files where source_file = ?"
+C1_DIR = f"students/{YEAR}/dau_nam"
 CLASS_OF = "select min(class_name) from landing.students where _source_file = ?"
 ID = "Số định danh cá nhân"
 
@@ -816,6 +834,26 @@ CASES: list[Case] = [
          landed=_landed("select count(*) from landing.students where _source_file = ? "
                         "and student_code like 'BD-%' and student_code not like '%031216%'", 1),
          at=((7, "Mã học sinh"),)),
+    # layouts (issue 18, contract §2.8): CSDL ngành's own downloads, school from the folder
+    Case("C1-HocSinh download (no header block, school from its folder)",
+         f"{C1_DIR}/{TH}/C1-HocSinh.xlsx", _c1([c1_row(1), c1_row(2)]),
+         "accepted", rows_read=2, landed=_landed(LAYOUT_OF, "C1-HocSinh")),
+    Case("C1 download with a status the layout does not list", f"{C1_DIR}/{MN}/C1-HocSinh.xlsx",
+         _c1([c1_row(3), c1_row(4, status="Bảo lưu KQ"), c1_row(5)]),
+         "quarantined", "layout_unknown_value",
+         "Giá trị 'Bảo lưu KQ' ở cột 'Trạng thái HS' không có trong bảng mã của bố cục "
+         "'C1-HocSinh'", rows_read=3, at=((3, "Trạng thái HS"),)),
+    Case("C1 download not in a school's folder", f"{C1_DIR}/C1-HocSinh.xlsx", _c1([c1_row(6)]),
+         "rejected", "layout_folder_missing",
+         "Bố cục 'C1-HocSinh' lấy 'Mã trường' từ thư mục thứ 3 dưới raw/students/"),
+    Case("C1 download in a folder naming a school not in the registry",
+         f"{C1_DIR}/31999999/C1-HocSinh.xlsx", _c1([c1_row(7)]),
+         "rejected", "unknown_school",
+         "Mã trường '31999999' lấy từ thư mục '31999999' (thư mục thứ 3 của đường dẫn, bố cục "
+         "'C1-HocSinh') không có trong danh mục trường"),
+    Case("CSDL_GiaoVien download (72 columns, only the marts' read)",
+         f"teachers/{YEAR}/dau_nam/{THCS}/CSDL_GiaoVien.xlsx", _csdl_staff,
+         "accepted", rows_read=1, landed=_landed(LAYOUT_OF, "CSDL_GiaoVien")),
     Case("no header found in a pupil list: the data row is not quoted", "students/khong_tieu_de.xlsx",
          emis_grid([*[[f"{k}:", v] for k, v in _people_header(day="19/10/2024")], [],
                     ["Mã HS", "Họ và tên", "Ngày sinh"],

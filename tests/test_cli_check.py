@@ -182,6 +182,7 @@ def test_only_a_clean_file_gets_a_tick(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         f"✓ {rel} {STUDENTS_TITLE}: accepted, 3 dòng đọc, 3 nhận, 0 cách ly, 0 cảnh báo"
+        " — bố cục 'contract'"
     ]
     bad = _bad_assessment(raw).relative_to(tmp_path).as_posix()
     both = _check(tmp_path, rel, bad)

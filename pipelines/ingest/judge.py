@@ -11,11 +11,12 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.ingest.landing import FileOutcome
+from pipelines.ingest.layouts import LayoutApplied, apply_layout, read_through_layouts
 from pipelines.ingest.rules import ISSUE_SCHEMA
 from pipelines.ingest.sources import IngestContext, Shaped, Source
 from pipelines.ingest.sources.base import file_issue
 from pipelines.ingest.trace import trace_school
-from pipelines.ingest.workbook import FileRejected, TableRead, read_table
+from pipelines.ingest.workbook import FileRejected, TableRead
 
 # Issues recorded per file and rule; beyond it one summary line says how many more there were
 # (a zip bomb once published 5.2 million issue rows).
@@ -85,7 +86,7 @@ def _name_fields(source: Source) -> frozenset[str]:
         label
         for c in source.spec.columns
         if c.key in _PERSON_TEXT_KEYS
-        for label in (c.key, c.headers[0])
+        for label in (c.key, *c.headers)
     )
 
 
@@ -112,7 +113,7 @@ def evaluate_file(
         return _rejected(base, {}, _symlink_rejection(path), rows_read=0)
     by_name = trace_school(rel, None, ctx)  # a file refused unread: its name and folders
     try:
-        read = read_table(path, source.spec, ctx.codes.markers())
+        layout, read = read_through_layouts(path, source, ctx)
     except FileRejected as rej:  # its header block, where it was read, else its name
         traced = trace_school(rel, rej.header, ctx) if rej.header else by_name
         return _rejected(base, traced, rej, rows_read=0)
@@ -121,19 +122,41 @@ def evaluate_file(
             "file_unreadable", f"Không đọc được tệp: {exc.strerror or type(exc).__name__}"
         )
         return _rejected(base, by_name, rej, rows_read=0)
+    header = read.header
     try:
-        shaped = source.shape(read, ctx)
+        applied = apply_layout(read, layout, rel, source, ctx)
+        header = applied.read.header
+        shaped = _with_layout(source.shape(applied.read, ctx), applied, source)
     except FileRejected as rej:
         rej.sheet = rej.sheet or read.sheet
         return _rejected(
             base,
-            trace_school(rel, read.header, ctx),
+            {**trace_school(rel, header, ctx), "layout": layout.name},
             rej,
             rows_read=read.data.height,
             sheet=read.sheet,
             header_row=read.header_row,
         )
+    shaped.meta.update(layout=layout.name, fields_not_available=applied.not_available)
     return _accepted(base, read, shaped, source)
+
+
+def _with_layout(shaped: Shaped, applied: LayoutApplied, source: Source) -> Shaped:
+    """The source's outcome with the layout's own: rows it quarantined for a value it
+    does not list, and the landing columns of fields it cannot supply set to null."""
+    nulls = [
+        pl.lit(None, source.landing_schema[col]).alias(col)
+        for key in applied.not_available
+        for col in source.optional_fields[key]
+        if col in shaped.accepted.columns
+    ]
+    accepted = shaped.accepted.with_columns(nulls) if nulls else shaped.accepted
+    if applied.quarantined.height:
+        quarantined = pl.concat([shaped.quarantined, applied.quarantined], how="diagonal_relaxed")
+    else:
+        quarantined = shaped.quarantined
+    issues = pl.concat([applied.issues, shaped.issues]).select(list(ISSUE_SCHEMA))
+    return Shaped(meta=shaped.meta, accepted=accepted, quarantined=quarantined, issues=issues)
 
 
 def _symlink_rejection(path: Path) -> FileRejected:

@@ -57,8 +57,12 @@ create table if not exists audit.ingest_files (
     extra_columns varchar[],
     reject_rule varchar,
     reject_message_vi varchar,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    layout varchar,                   -- the layout the file was read through (layouts.yaml)
+    fields_not_available varchar[]    -- the source's fields that layout cannot supply
 );
+alter table audit.ingest_files add column if not exists layout varchar;
+alter table audit.ingest_files add column if not exists fields_not_available varchar[];
 create table if not exists audit.ingest_issues (
     load_seq bigint not null,
     source varchar not null,
@@ -219,6 +223,8 @@ _FILES_SCHEMA: dict[str, pl.DataType] = {
     "reject_rule": pl.String,
     "reject_message_vi": pl.String,
     "loaded_at": pl.Datetime("us"),
+    "layout": pl.String,
+    "fields_not_available": pl.List(pl.String),
 }
 
 
@@ -310,6 +316,12 @@ def _files_frame(outcomes: list[FileOutcome], seqs: list[int], loaded_at: dateti
                 "reject_rule": o.reject_rule,
                 "reject_message_vi": o.reject_message_vi,
                 "loaded_at": loaded_at,
+                "layout": o.meta.get("layout"),
+                "fields_not_available": (
+                    list(o.meta["fields_not_available"])  # type: ignore[call-overload]
+                    if o.meta.get("fields_not_available") is not None
+                    else None
+                ),
             }
             for o, seq in zip(outcomes, seqs, strict=True)
         ],

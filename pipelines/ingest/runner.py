@@ -25,10 +25,17 @@ from pipelines.ingest.landing import (
 )
 from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
 from pipelines.ingest.pseudonym import load_pseudonymizer
-from pipelines.ingest.sources import PERIODS_BY_REPORT, IngestContext, Source
+from pipelines.ingest.sources import (
+    LAYOUT_COLUMNS,
+    LAYOUT_FIELDS,
+    PERIODS_BY_REPORT,
+    IngestContext,
+    Source,
+)
 from pipelines.reference.calendar import load_calendar
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.emis_codes import load_emis_codes
+from pipelines.reference.layouts import Layout, load_layouts
 from pipelines.settings import Settings
 
 # `cds check` and the tests judge a file through this module, as ingestion does
@@ -130,6 +137,7 @@ class IngestSummary:
                     "tệp": o.source_file,
                     "kết quả": o.status,
                     "trường": o.meta.get("school_code"),
+                    "bố cục": o.meta.get("layout"),  # layouts.yaml (contract §2.8)
                     "dòng đọc": o.rows_read,
                     "nhận": o.rows_accepted,
                     "cách ly": o.rows_quarantined,
@@ -142,6 +150,7 @@ class IngestSummary:
                 "tệp": pl.String,
                 "kết quả": pl.String,
                 "trường": pl.String,
+                "bố cục": pl.String,
                 "dòng đọc": pl.Int64,
                 "nhận": pl.Int64,
                 "cách ly": pl.Int64,
@@ -271,12 +280,18 @@ def load_ingest_context(
         registry=registry,
         emis_codes=load_emis_codes(settings.reference_file("emis_indicators.csv")),
         pseudonymizer=load_pseudonymizer() if personal else None,
+        layouts=load_source_layouts(settings.reference_file("layouts.yaml")),
         calendar_periods=frozenset(
             load_calendar(settings.reference_file("reporting_calendar.csv"), PERIODS_BY_REPORT)
             .select("school_year", "period")
             .iter_rows()
         ),
     )
+
+
+def load_source_layouts(path: Path) -> dict[str, tuple[Layout, ...]]:
+    """layouts.yaml, checked against the fields the sources declare."""
+    return load_layouts(path, LAYOUT_COLUMNS, LAYOUT_FIELDS)
 
 
 def current_registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

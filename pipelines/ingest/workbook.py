@@ -82,6 +82,9 @@ class TableRead:
     # file-level warnings of the reader itself: (rule_id, field, message_vi, value)
     notes: list[tuple[str, str | None, str, str | None]] = field(default_factory=list)
     kind: str | None = None  # what the file really is (file_guard.KIND_LABELS)
+    # field → the header messages name it by, where a layout other than the contract's
+    # was read (`Trạng thái HS`); empty: the contract's headers
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -349,8 +352,29 @@ def read_table(path: Path, spec: TableSpec, markers: dict[str, str] | None = Non
     Raises FileRejected when the file cannot be read or no sheet holds the table.
     """
     kind, grids = read_grids(path)
+    return table_from_grids(kind, grids, spec, markers)
+
+
+def table_from_grids(
+    kind: str,
+    grids: list[Grid],
+    spec: TableSpec,
+    markers: dict[str, str] | None = None,
+    sheet: str | None = None,
+) -> TableRead:
+    """`read_table` over sheets already read (a file tried against several layouts is
+    parsed once); `sheet` (folded-name match) restricts the search to that sheet."""
     if not grids or all(g.frame.height == 0 for g in grids):
         raise FileRejected("file_empty", "Tệp không có dữ liệu")
+    if sheet is not None:
+        named = [g for g in grids if g.sheet is not None and fold(g.sheet) == fold(sheet)]
+        if not named:
+            present = ", ".join(f"'{g.sheet}'" for g in grids if g.sheet is not None)
+            raise FileRejected(
+                "missing_required_column",
+                f"Không có trang tính '{sheet}' (các trang: {present or 'không có'})",
+            )
+        grids = named
     found = _sheets_with_table(grids, spec)
     visible = [f for f in found if f[0].visible]
     chosen_grid, (idx, headers, _, span) = (visible or found)[0]

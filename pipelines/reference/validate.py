@@ -12,10 +12,13 @@ from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels
+from pipelines.reference.layouts import load_layouts
 
 
 def loaders(
     periods_by_report: Mapping[str, tuple[str, ...]],
+    layout_columns: Mapping[str, tuple[str, ...]] | None = None,
+    layout_fields: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Callable[[Path], object]]:
     """File name → its loader (each raises a ValueError subclass with a Vietnamese message);
     the calendar is checked against the reports and periods the sources declare."""
@@ -26,16 +29,20 @@ def loaders(
         "emis_indicators.csv": load_emis_codes,
         "consistency_rules.csv": load_consistency_rules,
         "labels_vi.csv": load_labels,
+        "layouts.yaml": lambda path: load_layouts(path, layout_columns, layout_fields),
     }
 
 
 def reference_errors(
-    resolve: Callable[[str], Path], periods_by_report: Mapping[str, tuple[str, ...]]
+    resolve: Callable[[str], Path],
+    periods_by_report: Mapping[str, tuple[str, ...]],
+    layout_columns: Mapping[str, tuple[str, ...]] | None = None,
+    layout_fields: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[str]:
     """`file: message` for every reference file that does not load; `resolve` maps a file
     name to the file in force (`Settings.reference_file`)."""
     errors = []
-    for name, load in loaders(periods_by_report).items():
+    for name, load in loaders(periods_by_report, layout_columns, layout_fields).items():
         path = resolve(name)
         try:
             load(path)

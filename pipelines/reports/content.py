@@ -152,7 +152,13 @@ SECTIONS = (
         """
         select c.school_code, s.school_name, c.school_level, c.period, c.reporting_rate,
                c.on_time_rate, c.emis_field_completeness, c.student_id_coverage,
-               c.staff_id_coverage, c.results_coverage, c.completeness_score, c.band
+               c.staff_id_coverage, c.results_coverage, c.completeness_score, c.band,
+               -- blank figures a school's export layout cannot supply, said as such
+               array_to_string(list_transform(c.components_not_available, x -> case x
+                   when 'results_coverage' then 'kết quả học tập'
+                   when 'student_id_coverage' then 'số định danh học sinh'
+                   when 'staff_id_coverage' then 'số định danh cán bộ' else x end), ', ')
+                   as components_not_available
         from marts.data_completeness_school c join marts.dim_school s using (school_code)
         where c.school_year = $year
         order by c.period, c.completeness_score desc, s.school_name

@@ -56,17 +56,31 @@ components as (
         end as emis_field_completeness,
         case
             when not r.students_received then 0
+            when not c.student_ids_available then null  -- the export's layout has no IDs
             else round(100.0 * c.active_students_valid_id / nullif(c.active_students, 0), 2)
         end as student_id_coverage,
         case
             when not r.staff_received then 0
+            when not c.staff_ids_available then null
             else round(100.0 * c.active_staff_valid_id / nullif(c.active_staff, 0), 2)
         end as staff_id_coverage,
         case
             when r.period = 'dau_nam' or s.school_level = 'MN' then null
             when not r.students_received then 0
+            when not c.results_available then null  -- e.g. the C1 export (contract §2.8)
             else round(100.0 * c.active_students_results / nullif(c.active_students, 0), 2)
-        end as results_coverage
+        end as results_coverage,
+        -- the components the received exports' layouts cannot supply: null above, left
+        -- out of the score instead of counting 0
+        list_filter([
+            case when r.students_received and not c.student_ids_available
+                then 'student_id_coverage' end,
+            case when r.staff_received and not c.staff_ids_available
+                then 'staff_id_coverage' end,
+            case when r.period <> 'dau_nam' and s.school_level <> 'MN' and r.students_received
+                    and not c.results_available
+                then 'results_coverage' end
+        ], x -> x is not null) as components_not_available
     from rates as r
     inner join schools as s on s.school_code = r.school_code and s.school_year = r.school_year
     left join emis_fields as f

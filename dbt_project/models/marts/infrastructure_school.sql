@@ -50,9 +50,11 @@ computed as (
         m.fibre = 1 as has_fibre,
         m.isp_count,
         m.e_library = 1 as has_e_library,
-        round(100.0 * c.active_staff_signature / nullif(c.active_staff, 0), 2)
-            as pct_teachers_digital_signature,
-        case when e.school_level <> 'MN'
+        -- null where the export's layout has no such column (contract §2.8)
+        case when c.signature_available is not false
+            then round(100.0 * c.active_staff_signature / nullif(c.active_staff, 0), 2)
+        end as pct_teachers_digital_signature,
+        case when e.school_level <> 'MN' and c.transcript_available is not false
             then round(100.0 * c.active_students_transcript / nullif(c.active_students, 0), 2)
         end as pct_students_digital_transcript,
         round(100.0 * m.cashless_collections / nullif(m.fee_collections, 0), 2) as pct_cashless_fees,

@@ -22,7 +22,11 @@ renamed as (
         n_warnings,
         reject_rule,
         reject_message_vi,
-        loaded_at
+        loaded_at,
+        -- the layout the file was read through (reference/layouts.yaml, contract §2.8) and
+        -- the source's fields that layout cannot supply (empty list: all of them)
+        layout,
+        coalesce(fields_not_available, []::varchar[]) as fields_not_available
     from source
 )
 

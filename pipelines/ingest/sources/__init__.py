@@ -18,4 +18,21 @@ PERIODS_BY_REPORT: dict[str, tuple[str, ...]] = {
     s.name: s.periods for s in SOURCES.values() if s.periods
 }
 
-__all__ = ["PERIODS_BY_REPORT", "SOURCES", "IngestContext", "Shaped", "Source"]
+# what a layout (layouts.yaml) may name for each source: its table's fields, and the
+# fields read outside the table (header block, fixed value, folder)
+LAYOUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    s.name: tuple(c.key for c in s.spec.columns) for s in SOURCES.values()
+}
+LAYOUT_FIELDS: dict[str, tuple[str, ...]] = {
+    s.name: tuple(h.key for h in s.spec.header_fields) for s in SOURCES.values()
+}
+
+__all__ = [
+    "LAYOUT_COLUMNS",
+    "LAYOUT_FIELDS",
+    "PERIODS_BY_REPORT",
+    "SOURCES",
+    "IngestContext",
+    "Shaped",
+    "Source",
+]

@@ -16,6 +16,7 @@ from pipelines.ingest.text import parse_date_expr
 from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, TableSpec
 from pipelines.reference.cds_index import CdsIndex, load_index
 from pipelines.reference.code_lists import CodeLists
+from pipelines.reference.layouts import Layout
 from pipelines.reference.vocab import is_school_year
 from pipelines.settings import run_date
 
@@ -41,6 +42,9 @@ class IngestContext:
     calendar_periods: frozenset[tuple[str, str]] | None = None
     today: date = field(default_factory=run_date)  # the run's date (CDS_RUN_DATE)
     index_file: Path | None = None  # cds_index.yaml, when `index` is not given
+    # layouts.yaml: source → its layouts in the order they are tried (contract §2.8);
+    # None or a source absent: the source's contract layout from its spec
+    layouts: dict[str, tuple[Layout, ...]] | None = None
 
     def cds_index(self) -> CdsIndex:
         """The CĐS index, read from `index_file` the first time a source asks (only
@@ -129,6 +133,9 @@ class Source:
     partitioned: bool = False
     description_vi: str = ""  # the landing asset's description in the UI
     checks_vi: str = ""  # what its GX suite checks (the asset check's description)
+    # field → the landing columns made from it: where a file's layout has no column for
+    # the field (contract §2.8), those columns land null ("not available"), never 0/false
+    optional_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def file_issue(

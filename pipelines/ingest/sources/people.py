@@ -251,7 +251,8 @@ def shape_people(read: TableRead, ctx: IngestContext, export: PeopleExport) -> S
         read, ctx, export.spec, export.code_col, export.status_list
     )
     df = df.with_columns(*export.typing(ctx))
-    labels = {c.key: c.headers[0] for c in export.spec.columns}
+    # issues name a column by its header in the file's layout (`Trạng thái HS`)
+    labels = {c.key: c.headers[0] for c in export.spec.columns} | read.labels
     rules = people_rules(export.code_col, export.code_label) + export.rules
     outcome = apply_row_rules(df, rules, labels)
     accepted, issues = finish(df, ctx, outcome, meta, file_issues, export.columns)

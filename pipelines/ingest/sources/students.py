@@ -105,6 +105,13 @@ STUDENTS = Source(
     personal=True,
     partitioned=True,
     periods=("dau_nam", "cuoi_nam"),
+    optional_fields={
+        "personal_id": ("has_personal_id", "id_rule", "person_key"),
+        "grade": ("grade",),
+        "digital_transcript": ("digital_transcript",),
+        "results_hk1": ("results_hk1",),
+        "results_hk2": ("results_hk2",),
+    },
     description_vi=(
         "Dữ liệu học sinh xuất từ CSDL ngành, raw/students/, được ẩn danh ngay khi nạp: không lưu "
         "họ tên, không lưu số định danh, chỉ lưu bí danh person_key (HMAC của số định danh với "

@@ -97,6 +97,13 @@ TEACHERS = Source(
     personal=True,
     partitioned=True,
     periods=("dau_nam", "cuoi_nam"),
+    optional_fields={
+        "personal_id": ("has_personal_id", "id_rule", "person_key"),
+        "position": ("position",),
+        "qualification": ("qualification",),
+        "digital_signature": ("has_digital_signature",),
+        "training_account": ("has_training_account",),
+    },
     description_vi=(
         "Dữ liệu cán bộ, giáo viên xuất từ CSDL ngành, raw/teachers/, ẩn danh như dữ liệu học "
         "sinh: vị trí việc làm, chuẩn nghề nghiệp, chữ ký số, tài khoản bồi dưỡng, person_key."
