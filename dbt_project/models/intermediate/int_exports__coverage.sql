@@ -1,5 +1,6 @@
 -- Per school and period, what the latest exports say about the plan's targets: personal
--- IDs, learning results, digital transcripts, staff digital signatures.
+-- IDs, learning results, digital transcripts, staff digital signatures, teachers' training
+-- accounts.
 with records as (
     select * from {{ ref('int_people__records') }}
 ),
@@ -22,7 +23,9 @@ staff as (
         count(*) filter (where is_active) as active_staff,
         count(*) filter (where is_active and id_valid) as active_staff_valid_id,
         count(*) filter (where is_active and has_digital_signature) as active_staff_signature,
-        count(*) filter (where is_active and position = 'teacher') as active_teachers
+        count(*) filter (where is_active and position = 'teacher') as active_teachers,
+        count(*) filter (where is_active and position = 'teacher' and has_training_account)
+            as active_teachers_training
     from records
     where person_type = 'staff'
     group by all
@@ -37,7 +40,8 @@ combined as (
         t.school_code is not null as staff_received,
         s.active_students, s.active_students_valid_id, s.active_students_results,
         s.active_students_transcript,
-        t.active_staff, t.active_staff_valid_id, t.active_staff_signature, t.active_teachers
+        t.active_staff, t.active_staff_valid_id, t.active_staff_signature, t.active_teachers,
+        t.active_teachers_training
     from students as s
     full outer join staff as t
         on t.school_code = s.school_code and t.school_year = s.school_year and t.period = s.period
