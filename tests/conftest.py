@@ -45,7 +45,8 @@ UNIT_SECONDS = {
     "test_layouts_end_to_end.py": (75, 0),
     "test_reader_crash.py": (85, 11),
     "test_consistency_rules.py": (85, 0),
-    "test_scoring_end_to_end.py": (85, 0),
+    # with issue 19's cross-checked schools J and K: 88 s measured (80 s of it the run)
+    "test_scoring_end_to_end.py": (90, 0),
     "test_definitions.py": (73, 2),
     "test_vietnamese_ui.py": (50, 0),
     "test_generator.py": (0, 52),

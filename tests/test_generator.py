@@ -14,6 +14,7 @@ import pytest
 from pipelines.generate import FAULT_KINDS, generate
 from pipelines.generate.geography import SCALES, Scale
 from pipelines.ingest.personal_id import id_rule_expr
+from pipelines.ingest.sources.cds_assessment import SPEC as CDS_ASSESSMENT_SPEC
 from pipelines.ingest.sources.specs import EMIS_REPORT_SPEC, STUDENTS_SPEC, TEACHERS_SPEC
 from pipelines.ingest.text import parse_count_expr, parse_date_expr
 from pipelines.ingest.workbook import FileRejected, read_table
@@ -123,6 +124,44 @@ def test_exports_agree_with_reports(district) -> None:
         assert active.height == _emis(out / emis[key]["file"])["201"][0], key
         checked += 1
     assert checked > 40
+
+
+def test_claims_agree_with_the_staff_export(district) -> None:
+    """Issue 19: a school without faults claims for 2.5 (digital signatures) and 1.6.1
+    (training accounts) the fractions its own end-of-year staff export gives, as the
+    warehouse cross-checks them (contract §6: all active staff; active teachers), so that a
+    clean district gets no cds_cross_source warning. Checked by breaking the code once: the
+    generator's former 2.5 (managers and teachers only) failed it."""
+    out, manifest = district
+    staff = {
+        (f["school_code"], f["school_year"]): f
+        for f in _clean_files(manifest, "teachers")
+        if f["period"] == "cuoi_nam"
+    }
+    checked = 0
+    for f in _clean_files(manifest, "cds_assessment"):
+        key = (f["school_code"], f["school_year"])
+        if key not in staff:
+            continue
+        rows = _read(out / f["file"], CDS_ASSESSMENT_SPEC).with_columns(
+            *[parse_count_expr(c) for c in ("numerator", "denominator")]
+        )
+        claims = {r["indicator_code"]: r for r in rows.iter_rows(named=True)}
+        people = _read(out / staff[key]["file"], TEACHERS_SPEC).filter(
+            pl.col("status") == "Đang làm việc"
+        )
+        teachers = people.filter(pl.col("position") == "Giáo viên")
+        for code, have, among in (
+            ("2.5", people["digital_signature"] == "Có", people),
+            ("1.6.1", teachers["training_account"] == "Có", teachers),
+        ):
+            claim = claims[code]
+            assert (claim["numerator"], claim["denominator"]) == (int(have.sum()), among.height), (
+                key,
+                code,
+            )
+        checked += 1
+    assert checked > 20
 
 
 def _people(path: Path, spec) -> pl.DataFrame:

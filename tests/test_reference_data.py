@@ -56,12 +56,63 @@ def _ind(doc: dict, code: str) -> dict:
         (lambda d: _ind(d, "1.4").update(group="9"), "'1.4'"),
         (lambda d: d.update(levels_in_scope=["TH", "ĐH"]), "'ĐH'"),
         (lambda d: d.pop("level_bounds"), "level_bounds"),
+        # cross_check (contract §6): a known measure, a tolerance ≥ 0, on ratio/bands only
+        (
+            lambda d: _ind(d, "2.5").update(cross_check={"measure": "chu_ky", "tolerance": 0.1}),
+            "'chu_ky'",
+        ),
+        (
+            lambda d: _ind(d, "2.5").update(cross_check={"measure": "staff_digital_signature"}),
+            "'2.5': 'cross_check' cần",
+        ),
+        (
+            lambda d: _ind(d, "2.5").update(
+                cross_check={"measure": "staff_digital_signature", "tolerance": -0.1}
+            ),
+            "không được âm",
+        ),
+        (
+            lambda d: _ind(d, "2.5").update(
+                cross_check={"measure": "staff_digital_signature", "tolerance": "10%"}
+            ),
+            "tolerance",
+        ),
+        (
+            lambda d: _ind(d, "1.3.1").update(
+                cross_check={"measure": "classrooms_internet", "tolerance": 0.1}
+            ),
+            "'1.3.1'",
+        ),
     ],
 )
 def test_broken_index_is_refused_naming_the_item(mutate, needle: str) -> None:
     with pytest.raises(CdsIndexError) as exc:
         parse_index(_broken(mutate))
     assert needle in str(exc.value)
+
+
+def test_shipped_index_cross_checks_what_the_exports_give() -> None:
+    """Issue 19: teachers' training accounts, pupils per computer, digital signatures; the
+    checks reach dbt as two columns of reference.cds_index_indicators. Removing the
+    `cross_check` lines of reference/cds_index.yaml makes this fail."""
+    index = load_index(SHIPPED_REFERENCE / "cds_index.yaml")
+    checks = {
+        i.code: (i.cross_check.measure, i.cross_check.tolerance)
+        for i in index.indicators
+        if i.cross_check is not None
+    }
+    assert checks == {
+        "1.6.1": ("teachers_training_account", 0.10),
+        "1.7.2": ("students_per_computer", 0.5),
+        "2.5": ("staff_digital_signature", 0.10),
+    }
+    rows = index.to_arrow_tables()["cds_index_indicators"].to_pylist()
+    by_code = {r["indicator_code"]: r for r in rows}
+    assert (by_code["2.5"]["cross_check_measure"], by_code["2.5"]["cross_check_tolerance"]) == (
+        "staff_digital_signature",
+        0.10,
+    )
+    assert by_code["1.4"]["cross_check_measure"] is None
 
 
 def test_band_catch_all_rule_message() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -421,6 +422,8 @@ def test_excel_report_reopened(sample: dict) -> None:
         "Bìa",
         "Mức CĐS theo trường",
         "Tổng hợp theo mức",
+        "Mức CĐS qua các năm",
+        "Trường giảm mức CĐS",
         "Theo xã, phường",  # the sample's registry gives communes: the lowest area level
         "Tổng hợp toàn tỉnh",
         "Tình hình nộp báo cáo",
@@ -592,3 +595,88 @@ def test_every_published_column_is_described_in_the_dbt_docs(sample: dict) -> No
     assert nodes["follow_up_list"]["columns"]["days_late"]["description"] == labels.column(
         "days_late"
     )
+
+
+def test_level_change_takes_minus_one_zero_and_plus_one(sample: dict) -> None:
+    """Issue 19, item 4: the sample's two school years. Hand count from the 2024-2025 and
+    2025-2026 verified levels (query below, pairing the years by hand): 31305031 2 → 1 and
+    31305044 3 → 2 went down, 31305037 1 → 2 and 31305053 2 → 3 went up, 22 schools kept
+    their level; 31305020 and 31305036 (2024-2025 assessment rejected: corrupt, missing
+    column) and 31305033 (none sent) have no previous level. The HTML report lists the two
+    that went down. Checked by breaking the code once: the previous year taken as the same
+    year (`prev.school_year = p.school_year`) made every change 0 and failed this test."""
+    db = sample["analytics"]
+    levels = {
+        (code, year): level
+        for code, year, level in query(
+            db, "select school_code, school_year, verified_level from marts.cds_maturity_school"
+        )
+    }
+    rows = query_dicts(
+        db, "select * from marts.cds_maturity_school where school_year = '2025-2026'"
+    )
+    for r in rows:  # the mart against the pairing done here
+        before = levels.get((r["school_code"], "2024-2025"))
+        assert r["previous_verified_level"] == before, r["school_code"]
+        expected = None if before is None else r["verified_level"] - before
+        assert r["level_change"] == expected, r["school_code"]
+    by_change: dict = {}
+    for r in rows:
+        by_change.setdefault(r["level_change"], []).append(r["school_code"])
+    assert sorted(by_change[-1]) == ["31305031", "31305044"]
+    assert sorted(by_change[1]) == ["31305037", "31305053"]
+    assert len(by_change[0]) == 22
+    assert sorted(by_change[None]) == ["31305020", "31305033", "31305036"]
+    assert query(
+        db,
+        "select count(*) from marts.cds_maturity_school where school_year = '2024-2025' "
+        "and previous_verified_level is not null",
+    ) == [(0,)]
+    html = (db.parent / "reports" / "bao_cao_cds_2025-2026.html").read_text(encoding="utf-8")
+    down = html[html.index('id="went-down"') : html.index('<section id="areas">')]
+    assert "(2)" in down and "31305031" in down and "31305044" in down
+    assert "31305037" not in down
+    import openpyxl
+
+    book = openpyxl.load_workbook(db.parent / "reports" / "bao_cao_cds_2025-2026.xlsx")
+    sheet = book["Trường giảm mức CĐS"].iter_rows(min_row=4, values_only=True)
+    assert sorted(r[0] for r in sheet if r[0]) == ["31305031", "31305044"]
+
+
+def test_follow_up_list_names_reports_and_periods_in_words(sample: dict) -> None:
+    """Issue 19, item 6: no report or period code in a follow-up message (a quoted file path
+    may hold them); the labels of labels_vi.csv instead."""
+    codes = r"\b(dau_nam|cuoi_nam|ca_nam|students|teachers|emis_report|cds_assessment)\b"
+    rows = query(sample["analytics"], "select message_vi from marts.follow_up_list")
+    assert rows
+    for (message,) in rows:
+        assert not re.search(codes, re.sub(r"'[^']*/[^']*'", "", message)), message
+    words = " ".join(m for (m,) in rows)
+    assert "Dữ liệu học sinh – Đầu năm" in words or "Dữ liệu học sinh – Cuối năm" in words
+
+
+def test_cross_checks_in_the_sample(sample: dict) -> None:
+    """Issue 19, item 1 on the sample with the shipped 4725 index: 1.6.1, 1.7.2 and 2.5
+    are compared with the exports and reports; each contradiction is one cds_cross_source
+    warning at its assessment row (the generator counts managers and teachers for 2.5, the
+    contract's measure all active staff: some schools are more than 10 points apart)."""
+    db = sample["analytics"]
+    flagged = query(
+        db,
+        'select school_code, school_year, "row" from marts.cds_indicator_scores '
+        "where list_contains(flags, 'contradicts_sources') order by all",
+    )
+    warned = query(
+        db,
+        'select school_code, school_year, "row" from marts.data_quality_issues '
+        "where rule_id = 'cds_cross_source' order by all",
+    )
+    assert flagged and flagged == warned
+    checked = dict(
+        query(
+            db,
+            "select indicator_code, count(*) from marts.cds_indicator_scores "
+            "where source_value is not null group by 1",
+        )
+    )
+    assert set(checked) == {"1.6.1", "1.7.2", "2.5"}

@@ -4,18 +4,31 @@ Every expected value below is computed by hand in the comments, from the contrac
 formulas (§6) and the index in tests/fixtures/made_up_index.yaml:
 group 1 = M1 (mandatory) + B1 (binary 40) + R1 (ratio 30, assumed) + D1 (bands 30);
 group 2 = M2 (mandatory) + B2 (binary 50) + R2 (ratio 50); bounds 50 / 75.
+Here the index also cross-checks (issue 19) R2 against staff_digital_signature (tolerance
+0.10) and D1 against students_per_computer (tolerance 0.5): schools A–F send no export or
+report, so their R2 and D1 are not_cross_checked and scored as before; J and K (2025-2026)
+send them (within and outside the tolerance).
 The calendar is the shipped one: cds_assessment 2024-2025 due from schools 28/02/2025.
 """
 
 from __future__ import annotations
 
-import shutil
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.builders import cds_run, write_assessment, write_registry
+from pipelines.generate.build import COLUMNS
+from pipelines.generate.writers import Layout, write_table
+from tests.builders import (
+    REGISTRY_COLUMNS,
+    cds_run,
+    write_assessment,
+    write_emis_report,
+    write_registry,
+)
 from tests.conftest import query, query_dicts
 
 # starts the whole pipeline (cds run): left out of `make test-fast`
@@ -31,22 +44,14 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scoring")
     raw, ref = root / "raw", root / "reference"
     ref.mkdir()
-    shutil.copy(FIXTURES / "made_up_index.yaml", ref / "cds_index.yaml")
-    write_registry(
-        raw,
-        [
-            ("31000001", "Trường Tiểu học A", "Tiểu học"),
-            ("31000002", "Trường Tiểu học B", "TH"),
-            ("31000003", "Trường Tiểu học C", "Tiểu học"),
-            ("31000004", "Trường Tiểu học D", "Tiểu học"),
-            ("31000005", "Trường Tiểu học E", "Tiểu học"),
-            ("31000006", "Trường THCS F", "Trung học cơ sở"),
-            ("31000007", "Trường Tiểu học G", "Tiểu học"),
-            ("31000008", "Trường Mầm non H", "Mầm non"),
-            ("31000009", "Trường Tiểu học I", "Tiểu học"),
-        ],
-        status={"31000009": "Tạm dừng"},
-    )
+    index = yaml.safe_load((FIXTURES / "made_up_index.yaml").read_text(encoding="utf-8"))
+    for ind in index["indicators"]:
+        if ind["code"] == "R2":
+            ind["cross_check"] = {"measure": "staff_digital_signature", "tolerance": 0.10}
+        if ind["code"] == "D1":
+            ind["cross_check"] = {"measure": "students_per_computer", "tolerance": 0.5}
+    (ref / "cds_index.yaml").write_text(yaml.safe_dump(index, allow_unicode=True), "utf-8")
+    write_registry(raw, SCHOOLS, status={"31000009": "Tạm dừng"})
     # A: group 1 exactly 50 (40 + 30×1/3 + 0), group 2 exactly 75 (50 + 50×1/2); late.
     write_assessment(
         raw,
@@ -168,10 +173,120 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         as_csv=True,
     )
-    # G sends nothing; H (preschool) is outside the index; I is paused.
+    write_cross_checked_schools(raw)
+    # G sends nothing but a self-assessment without its score column (rejected, traced to G
+    # by its header block); H (preschool) is outside the index; I is paused.
+    write_table(
+        raw / "cds_assessment" / "31000007_thieu_cot.xlsx",
+        header=[("Mã trường", "31000007"), ("Năm học", YEAR), ("Ngày báo cáo", "01/02/2025")],
+        columns=["Mã tiêu chí", "Nội dung", "Tử số", "Mẫu số", "Minh chứng"],
+        rows=[["B1", "Chỉ số B1", None, None, EV]],
+        layout=Layout(title="PHIẾU TỰ ĐÁNH GIÁ"),
+    )
     result = cds_run(raw, root / "warehouse", reference=ref)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root / "warehouse" / "analytics.duckdb"
+
+
+NEXT = "2025-2026"  # J and K, cross-checked (calendar: cds_assessment due 28/02/2026)
+SCHOOLS = [
+    ("31000001", "Trường Tiểu học A", "Tiểu học"),
+    ("31000002", "Trường Tiểu học B", "TH"),
+    ("31000003", "Trường Tiểu học C", "Tiểu học"),
+    ("31000004", "Trường Tiểu học D", "Tiểu học"),
+    ("31000005", "Trường Tiểu học E", "Tiểu học"),
+    ("31000006", "Trường THCS F", "Trung học cơ sở"),
+    ("31000007", "Trường Tiểu học G", "Tiểu học"),
+    ("31000008", "Trường Mầm non H", "Mầm non"),
+    ("31000009", "Trường Tiểu học I", "Tiểu học"),
+]
+
+
+def write_teachers(
+    raw: Path, school: str, period: str, signed: int, staff: int, name: str, **drop: bool
+) -> None:
+    """A staff export (contract §2.5) of `staff` active teachers, the first `signed` of them
+    with a digital signature; `drop_code=True` leaves out the required `Mã cán bộ`."""
+    label, day = ("Đầu năm", "30/09/2025") if period == "dau_nam" else ("Cuối năm", "31/05/2026")
+    columns = COLUMNS["teachers"]
+    rows = [
+        [f"GV{n:03d}", "Trần Thị Mai", "01/02/1985", "Nữ", "Kinh", "Giáo viên", "Đạt chuẩn",
+         "Đang làm việc", f"031185{int(school[-2:]):02d}{n:04d}", "Có" if n <= signed else "Không",
+         "Có"]
+        for n in range(1, staff + 1)
+    ]  # fmt: skip
+    if drop.get("drop_code"):
+        columns, rows = columns[1:], [r[1:] for r in rows]
+    write_table(
+        raw / "teachers" / f"{name}.xlsx",
+        header=[("Mã trường", school), ("Năm học", NEXT), ("Kỳ báo cáo", label),
+                ("Ngày xuất dữ liệu", day)],
+        columns=columns,
+        rows=rows,
+        layout=Layout(header_layout="split"),
+    )  # fmt: skip
+
+
+def write_cross_checked_schools(raw: Path) -> None:
+    """J and K, 2025-2026: the same self-assessment, R2 and D1 claimed against the exports.
+
+    J, within the tolerances: R2 claims 18/20 = 0.90, its staff export of cuoi_nam has 17 of
+    20 signing (0.85; |0.05| ≤ 0.10) → 50 × 0.90 = 45; D1 claims 45/30 = 1.5 pupils per
+    computer, its report has 19 + 19 + 19 = 57 pupils in grades 3–5 (213–215) for 30
+    computers (406): 1.9 (|0.4| ≤ 0.5) → 30 (≤ 2). Its dau_nam staff export lacks `Mã cán
+    bộ`: rejected, traced to J by its header block.
+    K, outside: R2 claims 20/20 = 1.0; its dau_nam export agrees (40/40) but the cuoi_nam one,
+    the latest period, has 17 of 40 (0.425; 0.575 > 0.10) → scored from 0.425: 50 × 0.425 =
+    21.25; D1 claims 1.5, its report has 30 × 3 = 90 pupils for 30 computers: 3.0 (1.5 >
+    0.5) → scored from 3.0: 15 (≤ 4).
+    Both: group 1 = 40 + 30 (R1 3/3) + D1; group 2 = 50 + R2. J: 100 and 95 → level 3;
+    K: 85 and 71.25 → level 2 (self: 100 and 100 → 3).
+    They open in 2025-2026: a registry effective 01/08/2025 adds them, so the 2024-2025
+    figures above keep the first registry's schools."""
+    rows = [
+        [code, nm, lvl, "Công lập", "001", "Huyện Thử", "31",
+         "Tạm dừng" if code == "31000009" else "Đang hoạt động"]
+        for code, nm, lvl in [*SCHOOLS, ("31000010", "Trường Tiểu học J", "Tiểu học"),
+                              ("31000011", "Trường Tiểu học K", "Tiểu học")]
+    ]  # fmt: skip
+    write_table(
+        raw / "schools" / "truong_2025.xlsx",
+        header=[("Ngày hiệu lực", "01/08/2025")],
+        columns=REGISTRY_COLUMNS,
+        rows=rows,
+        layout=Layout(title="DANH MỤC TRƯỜNG"),
+    )
+    for school, (r2, d1) in {"31000010": ((18, 20), (45, 30)), "31000011": ((20, 20), (45, 30))}.items():  # fmt: skip
+        write_assessment(
+            raw,
+            school,
+            NEXT,
+            date(2026, 2, 1),
+            [
+                ["M1", "Đạt", None, None, EV],
+                ["B1", 40, None, None, EV],
+                ["R1", 30, 3, 3, EV],
+                ["D1", 30, *d1, EV],
+                ["M2", "Đạt", None, None, EV],
+                ["B2", 50, None, None, EV],
+                ["R2", 50 * r2[0] / r2[1], *r2, EV],
+            ],
+        )
+    write_teachers(raw, "31000010", "cuoi_nam", 17, 20, "31000010_cuoi_nam")
+    write_teachers(raw, "31000010", "dau_nam", 20, 20, "31000010_dau_nam", drop_code=True)
+    write_teachers(raw, "31000011", "dau_nam", 40, 40, "31000011_dau_nam")
+    write_teachers(raw, "31000011", "cuoi_nam", 17, 40, "31000011_cuoi_nam")
+    for school, per_grade in {"31000010": 19, "31000011": 30}.items():
+        grades = {"211": 30, "212": 30, "213": per_grade, "214": per_grade, "215": per_grade}
+        write_emis_report(
+            raw,
+            school,
+            NEXT,
+            "Cuối năm",
+            "31/05/2026",
+            {"201": sum(grades.values()), **grades, "401": 10, "406": 30},
+            name=f"{school}_cuoi_nam.xlsx",
+        )
 
 
 def school(db: Path, code: str) -> dict:
@@ -321,3 +436,114 @@ def test_issues_point_at_the_cell(scored: Path) -> None:
     assert (q["row"], q["field"], q["value"], q["severity"]) == (15, "Mã tiêu chí", "X9", "error")
     assert q["source_file"] == "cds_assessment/31000004_2024-2025.xlsx"
     assert "không có trong bộ chỉ số" in q["message_vi"]
+
+
+def test_cross_checks_within_outside_and_without_a_figure(scored: Path) -> None:
+    """Issue 19, item 1 (contract §6, cross-checks); hand counts in write_cross_checked_schools.
+    Checked by breaking the code once: scoring a contradicted indicator from the school's
+    figure (the `measured` CTE of int_cds__indicator_scores ignoring contradicts_sources)
+    failed this test (K's R2 50.0, D1 30.0)."""
+    cols = "self_value, source_value, source_period, verified_score, flags"
+
+    def row(code: str, ind: str) -> tuple:
+        [r] = query(
+            scored,
+            f"select {cols} from marts.cds_indicator_scores "
+            "where school_code = ? and indicator_code = ?",
+            [code, ind],
+        )
+        return r
+
+    # J, within: scored from its own figures, nothing flagged
+    assert row("31000010", "R2") == (0.9, 0.85, "cuoi_nam", 45.0, [])
+    assert row("31000010", "D1") == (1.5, 1.9, "cuoi_nam", 30.0, [])
+    # K, outside: scored from the warehouse's figures of cuoi_nam (not dau_nam's 40/40)
+    assert row("31000011", "R2") == (1.0, 0.425, "cuoi_nam", 21.25, ["contradicts_sources"])
+    assert row("31000011", "D1") == (1.5, 3.0, "cuoi_nam", 15.0, ["contradicts_sources"])
+    # A, no export or report at all: scored from its figures (R2 1/2 → 25; D1 not answered)
+    assert row("31000001", "R2") == (0.5, None, None, 25.0, ["not_cross_checked"])
+    assert row("31000001", "D1") == (None, None, None, 0.0, ["no_measure", "not_cross_checked"])
+    # R1 carries no cross_check: neither flag, no source figure
+    assert row("31000011", "R1") == (1.0, None, None, 30.0, ["assumed_item"])
+    j, k = school(scored, "31000010"), school(scored, "31000011")
+    assert (j["group1_verified_score"], j["group2_verified_score"], j["verified_level"]) == (
+        100.0,
+        95.0,
+        3,
+    )
+    assert (k["group1_verified_score"], k["group2_verified_score"]) == (85.0, 71.25)
+    assert (k["self_level"], k["verified_level"]) == (3, 2)
+
+
+def test_cross_source_warning_names_both_figures(scored: Path) -> None:
+    """A contradiction is a warning at the assessment row, with both figures, in Vietnamese
+    and in the follow-up list; an agreement or a missing figure is none."""
+    issues = query_dicts(
+        scored,
+        "select * from marts.data_quality_issues where rule_id = 'cds_cross_source' "
+        'order by "row"',
+    )
+    assert [(i["school_code"], i["school_year"], i["period"]) for i in issues] == [
+        ("31000011", NEXT, "ca_nam"),
+        ("31000011", NEXT, "ca_nam"),
+    ]
+    d1, r2 = issues  # rows 11 (D1) and 14 (R2) of the assessment
+    assert (d1["row"], d1["severity"], d1["field"]) == (11, "warning", "Tử số")
+    assert d1["source_file"] == "cds_assessment/31000011_2025-2026.xlsx"
+    assert d1["value"] == "1,50 học sinh/máy ≠ 3,00 học sinh/máy"
+    assert r2["value"] == "100,00 % ≠ 42,50 %"
+    assert r2["message_vi"] == (
+        "Chỉ số R2 (tỉ lệ cán bộ có chữ ký số): trường kê khai 100,00 % (20/20), nhưng theo "
+        "Dữ liệu cán bộ – Cuối năm, năm học 2025-2026: 42,50 % (17/40); lệch quá mức cho phép "
+        "(10,00 điểm phần trăm), điểm kiểm tra tính theo số liệu đã nộp: 21,25/50,00 điểm"
+    )
+    assert query(
+        scored,
+        "select count(*) from marts.follow_up_list where school_code = '31000011' "
+        "and message_vi like 'Chỉ số % trường kê khai %'",
+    ) == [(2,)]
+
+
+def test_rejected_files_traced_and_asked_again_in_words(scored: Path) -> None:
+    """Issue 19, items 5 and 6: a file rejected for a missing column names its school, year
+    and period (ca_nam for a self-assessment), and the follow-up list asks that school to
+    send it again, naming report and period by their labels, never by their codes.
+    Checked by breaking the code once: the missing report's message built from the codes
+    (`s.report`, `s.period` in follow_up_list) failed it ('Chưa nộp: students – dau_nam…')."""
+    rejected = query(
+        scored,
+        "select source, school_code, school_year, period from marts.data_quality_issues "
+        "where kind = 'file_rejected' order by source",
+    )
+    assert rejected == [
+        ("cds_assessment", "31000007", YEAR, "ca_nam"),
+        ("teachers", "31000010", NEXT, "dau_nam"),
+    ]
+    asked = dict(
+        query(
+            scored,
+            "select school_code, message_vi from marts.follow_up_list "
+            "where message_vi like 'Đề nghị trường sửa và gửi lại%'",
+        )
+    )
+    assert asked["31000007"].startswith(
+        "Đề nghị trường sửa và gửi lại: Tự đánh giá CĐS – Cả năm, năm học 2024-2025. "
+        "Tệp 'cds_assessment/31000007_thieu_cot.xlsx' bị từ chối"
+    )
+    assert asked["31000010"].startswith(
+        "Đề nghị trường sửa và gửi lại: Dữ liệu cán bộ – Đầu năm, năm học 2025-2026."
+    )
+    missing = query(
+        scored,
+        "select message_vi from marts.follow_up_list where item = 'missing_report' "
+        "and school_code = '31000007' and source = 'students' and period = 'dau_nam' "
+        "and school_year = ?",
+        [YEAR],
+    )
+    assert missing and missing[0][0].startswith(
+        "Chưa nộp: Dữ liệu học sinh – Đầu năm, năm học 2024-2025 (quá hạn "
+    )
+    codes = r"\b(dau_nam|cuoi_nam|ca_nam|students|teachers|emis_report|cds_assessment)\b"
+    messages = query(scored, "select message_vi from marts.follow_up_list")
+    for (message,) in messages:  # a quoted file path may name codes; the words around it not
+        assert not re.search(codes, re.sub(r"'[^']*/[^']*'", "", message)), message

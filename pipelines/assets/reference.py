@@ -15,6 +15,7 @@ from pipelines.reference.cds_index import load_index
 from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
+from pipelines.reference.labels import load_labels_frame
 from pipelines.reference.store import replace_table, store_index
 from pipelines.resources import CdsPaths
 
@@ -148,4 +149,19 @@ consistency_rules = reference_table(
     preview=lambda f: f.select("rule_id", "family", "kind", "message_vi"),
 )
 
-REFERENCE_ASSETS = [cds_index, reporting_calendar, code_lists, emis_indicators, consistency_rules]
+labels_vi = reference_table(
+    "labels_vi",
+    "labels_vi.csv",
+    load_labels_frame,
+    "Nhãn tiếng Việt (labels_vi.csv): tên bảng, tên cột và tên các mã (loại báo cáo, kỳ báo "
+    "cáo, cấp học…). Danh sách việc cần đôn đốc và các thông báo lỗi ghi tên này thay cho mã.",
+)
+
+REFERENCE_ASSETS = [
+    cds_index,
+    reporting_calendar,
+    code_lists,
+    emis_indicators,
+    consistency_rules,
+    labels_vi,
+]

@@ -147,10 +147,9 @@ def cds_rows(
         "1.6.1": (int((teachers["training_account"] == "Có").sum()), teachers.height),
         "1.7.1": (min(infra["402"], infra["403"]), infra["401"]),
         "1.7.2": (informatics, infra["406"]),
-        "2.5": (
-            int((st.filter(pl.col("position") != "Nhân viên")["digital_signature"] == "Có").sum()),
-            st.filter(pl.col("position") != "Nhân viên").height,
-        ),
+        # as the warehouse cross-checks it (contract §6, staff_digital_signature): every
+        # active staff member, so that a school without faults is never contradicted
+        "2.5": (int((st["digital_signature"] == "Có").sum()), st.height),
     }
     rows: list[list[object]] = []
     for ind in index.indicators:

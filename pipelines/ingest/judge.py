@@ -111,11 +111,11 @@ def evaluate_file(
     base = _file_base(path, rel, sha, source)
     if path.is_symlink():
         return _rejected(base, {}, _symlink_rejection(path), rows_read=0)
-    by_name = trace_school(rel, None, ctx)  # a file refused unread: its name and folders
+    by_name = _trace(rel, None, ctx, source)  # a file refused unread: its name and folders
     try:
         layout, read = read_through_layouts(path, source, ctx)
     except FileRejected as rej:  # its header block, where it was read, else its name
-        traced = trace_school(rel, rej.header, ctx) if rej.header else by_name
+        traced = _trace(rel, rej.header, ctx, source) if rej.header else by_name
         return _rejected(base, traced, rej, rows_read=0)
     except OSError as exc:  # permissions, a file locked or removed while being read
         rej = FileRejected(
@@ -131,7 +131,7 @@ def evaluate_file(
         rej.sheet = rej.sheet or read.sheet
         return _rejected(
             base,
-            {**trace_school(rel, header, ctx), "layout": layout.name},
+            {**_trace(rel, header, ctx, source), "layout": layout.name},
             rej,
             rows_read=read.data.height,
             sheet=read.sheet,
@@ -157,6 +157,17 @@ def _with_layout(shaped: Shaped, applied: LayoutApplied, source: Source) -> Shap
         quarantined = shaped.quarantined
     issues = pl.concat([applied.issues, shaped.issues]).select(list(ISSUE_SCHEMA))
     return Shaped(meta=shaped.meta, accepted=accepted, quarantined=quarantined, issues=issues)
+
+
+def _trace(
+    rel: str, header: dict[str, str | None] | None, ctx: IngestContext, source: Source
+) -> dict[str, object]:
+    """The school, year and period of a rejected file (trace.py); a source due in one period
+    only (the CĐS self-assessment: `ca_nam`) has that period once its school year is known."""
+    traced = trace_school(rel, header, ctx)
+    if traced["period"] is None and traced["school_year"] and len(source.periods) == 1:
+        traced["period"] = source.periods[0]
+    return traced
 
 
 def _symlink_rejection(path: Path) -> FileRejected:

@@ -18,6 +18,16 @@ from pipelines.reference.vocab import SCHOOL_LEVELS
 
 RULES = ("mandatory", "binary", "ratio", "bands")
 PROVENANCE = ("confirmed", "assumed")
+# The figures the warehouse computes from the exports and reports to cross-check a school's
+# claim (contract §6, "Cross-checks"): fractions 0–1, except pupils per computer.
+CROSS_CHECK_MEASURES = (
+    "staff_digital_signature",
+    "teachers_training_account",
+    "students_digital_transcript",
+    "classrooms_internet",
+    "classrooms_projector",
+    "students_per_computer",
+)
 
 
 class CdsIndexError(ValueError):
@@ -29,6 +39,12 @@ class Band:
     op: str  # "upto" (measure <= bound), "from" (measure >= bound) or "any" (catch-all)
     bound: float | None
     points: float
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    measure: str  # one of CROSS_CHECK_MEASURES
+    tolerance: float  # in the measure's unit: 0.10 = ten points of a fraction
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,7 @@ class Indicator:
     measure: str | None = None
     bands: tuple[Band, ...] = ()
     bands_by_level: dict[str, tuple[Band, ...]] = field(default_factory=dict)
+    cross_check: CrossCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,8 @@ class CdsIndex:
                 "provenance": i.provenance,
                 "note": i.note,
                 "measure": i.measure,
+                "cross_check_measure": i.cross_check.measure if i.cross_check else None,
+                "cross_check_tolerance": i.cross_check.tolerance if i.cross_check else None,
                 "sort_order": n,
             }
             for n, i in enumerate(self.indicators)
@@ -158,6 +177,8 @@ _INDICATOR_SCHEMA = pa.schema(
         ("provenance", pa.string()),
         ("note", pa.string()),
         ("measure", pa.string()),
+        ("cross_check_measure", pa.string()),
+        ("cross_check_tolerance", pa.float64()),
         ("sort_order", pa.int32()),
     ]
 )
@@ -362,6 +383,7 @@ def _parse_indicator(
         measure=raw.get("measure"),
         bands=bands,
         bands_by_level=by_level,
+        cross_check=_indicator_cross_check(raw, rule, where),
     )
 
 
@@ -394,6 +416,32 @@ def _indicator_bands(
             raise CdsIndexError(f"{where}: bands_by_level có cấp học không hợp lệ '{level}'")
         by_level[level] = _parse_bands(lst, f"{where}, bands_by_level {level}", max_points)
     return bands, by_level
+
+
+def _indicator_cross_check(raw: dict, rule: str, where: str) -> CrossCheck | None:
+    """`cross_check: {measure: M, tolerance: T}` of a `ratio` or `bands` indicator."""
+    if raw.get("cross_check") is None:
+        return None
+    cc = raw["cross_check"]
+    if rule not in ("ratio", "bands"):
+        raise CdsIndexError(
+            f"{where}: 'cross_check' chỉ dùng cho chỉ số tỉ lệ (ratio) hoặc theo khoảng (bands), "
+            f"không dùng cho quy tắc '{rule}'"
+        )
+    if not isinstance(cc, dict) or {"measure", "tolerance"} - set(cc):
+        raise CdsIndexError(f"{where}: 'cross_check' cần 'measure' và 'tolerance'")
+    unknown = set(cc) - {"measure", "tolerance"}
+    if unknown:
+        raise CdsIndexError(f"{where}: 'cross_check' có khoá không hợp lệ {sorted(unknown)}")
+    if cc["measure"] not in CROSS_CHECK_MEASURES:
+        raise CdsIndexError(
+            f"{where}: cross_check: số đo '{cc['measure']}' không hợp lệ "
+            f"(chỉ nhận {', '.join(CROSS_CHECK_MEASURES)})"
+        )
+    tolerance = _number(cc["tolerance"], f"{where}: cross_check", "tolerance")
+    if tolerance < 0:
+        raise CdsIndexError(f"{where}: cross_check: 'tolerance' không được âm")
+    return CrossCheck(cc["measure"], tolerance)
 
 
 def _check_group_totals(groups: list[Group], indicators: list[Indicator], origin: str) -> None:

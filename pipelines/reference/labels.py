@@ -72,9 +72,28 @@ def parse_labels(df: pl.DataFrame, origin: str = "labels_vi.csv") -> Labels:
     return Labels(tables=pick["table"], columns=pick["column"], values=values)
 
 
-def load_labels(path: Path) -> Labels:
+def _read(path: Path) -> pl.DataFrame:
     try:
-        df = pl.read_csv(path, infer_schema=False)
+        return pl.read_csv(path, infer_schema=False)
     except FileNotFoundError as exc:
         raise LabelError(f"Không tìm thấy tệp nhãn: {path}") from exc
-    return parse_labels(df, origin=Path(path).name)
+
+
+def load_labels(path: Path) -> Labels:
+    return parse_labels(_read(path), origin=Path(path).name)
+
+
+def load_labels_frame(path: Path) -> pl.DataFrame:
+    """The validated file as a table for dbt (reference.labels_vi): kind, name, label_vi,
+    and for `value` rows the column and the code (`report.students` → report, students),
+    so that the models write `Dữ liệu học sinh`, never `students` (issue 19, item 6)."""
+    df = _read(path)
+    parse_labels(df, origin=Path(path).name)  # refused whole when broken
+    return df.select(pl.col(c).str.strip_chars() for c in COLUMNS).with_columns(
+        pl.when(pl.col("kind") == "value")
+        .then(pl.col("name").str.split_exact(".", 1).struct.field("field_0"))
+        .alias("value_of"),
+        pl.when(pl.col("kind") == "value")
+        .then(pl.col("name").str.splitn(".", 2).struct.field("field_1"))
+        .alias("code"),
+    )

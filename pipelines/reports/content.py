@@ -90,7 +90,7 @@ SECTIONS = (
         """
         select m.school_code, s.school_name, m.school_level, m.group1_verified_score,
                m.group2_verified_score, m.verified_level, m.self_level, m.submitted_on,
-               m.versions, m.on_time
+               m.versions, m.on_time, m.previous_verified_level, m.level_change
         from marts.cds_maturity_school m join marts.dim_school s using (school_code)
         where m.school_year = $year
         order by m.school_level, m.verified_level desc, s.school_name
@@ -106,6 +106,41 @@ SECTIONS = (
                pct_level2_plus, avg_group1_verified, avg_group2_verified
         from marts.cds_maturity_area where school_year = $year and area_level = $unit_level
         order by area_code, level
+        """,
+    ),
+    Section(
+        "cds_trend",
+        "Mức CĐS qua các năm",
+        "Mức độ chuyển đổi số qua các năm học",
+        "Số trường mỗi mức (đã kiểm tra) trong từng năm học đến năm của báo cáo, và số trường "
+        "tăng mức, giữ mức, giảm mức so với năm học trước (trường có mức ở cả hai năm).",
+        """
+        select school_year, count(*) as n_assessed,
+               count(*) filter (where verified_level = 1) as n_level1,
+               count(*) filter (where verified_level = 2) as n_level2,
+               count(*) filter (where verified_level = 3) as n_level3,
+               count(*) filter (where level_change > 0) as n_level_up,
+               count(*) filter (where level_change = 0) as n_level_same,
+               count(*) filter (where level_change < 0) as n_level_down
+        from marts.cds_maturity_school
+        where school_year <= $year
+        group by school_year
+        order by school_year
+        """,
+    ),
+    Section(
+        "cds_down",
+        "Trường giảm mức CĐS",
+        "Trường giảm mức chuyển đổi số so với năm học trước",
+        "Trường có mức CĐS (đã kiểm tra) năm nay thấp hơn năm học trước: mức hai năm, điểm "
+        "hai nhóm năm nay. Cần xem lại trước khi gửi Sở.",
+        """
+        select m.school_code, s.school_name, m.school_level, m.previous_verified_level,
+               m.verified_level, m.level_change, m.group1_verified_score,
+               m.group2_verified_score
+        from marts.cds_maturity_school m join marts.dim_school s using (school_code)
+        where m.school_year = $year and m.level_change < 0
+        order by m.level_change, s.school_name
         """,
     ),
     Section(

@@ -90,6 +90,8 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         item_label=labels.values.get("item", {}),
         issue_counts=dict(frames["issues"].group_by("severity").len().iter_rows()),
         level_label=labels.values["level"],
+        trend=frames["cds_trend"].to_dicts(),
+        went_down=frames["cds_down"].to_dicts(),
     )
 
 

@@ -1,5 +1,8 @@
 -- Every indicator of the index scored for every school's latest accepted self-assessment
 -- (contract §6, "CĐS scoring"). Indicators a school did not report score 0 / not met.
+-- An indicator with a cross-check compares the school's figure (self_value) with the
+-- warehouse's (source_value, int_cds__source_measures): beyond the tolerance it is scored
+-- from the warehouse's figure and flagged contradicts_sources (contract §6, "Cross-checks").
 with latest_submissions as (
     select * from {{ ref('int_submissions__versions') }}
     where report = 'cds_assessment' and is_latest
@@ -22,6 +25,10 @@ answers as (
     select * from {{ ref('stg_landing__cds_assessment') }}
 ),
 
+source_measures as (
+    select * from {{ ref('int_cds__source_measures') }}
+),
+
 scaffold as (
     select
         s.school_code,
@@ -36,6 +43,8 @@ scaffold as (
         i.rule,
         i.max_points,
         i.provenance,
+        i.cross_check_measure,
+        i.cross_check_tolerance,
         i.sort_order
     from latest_submissions as s
     inner join schools as sc on sc.school_code = s.school_code and sc.school_year = s.school_year
@@ -64,6 +73,37 @@ answered as (
         and a.indicator_code = scaffold.indicator_code
 ),
 
+cross_checked as (
+    select
+        a.*,
+        a.measure as self_value,
+        m.source_value,
+        m.period as source_period,
+        m.source as source_report,
+        m.numerator as source_numerator,
+        m.denominator as source_denominator,
+        -- rounded: 0.8 - 0.7 is 0.10000000000000009 in binary floating point
+        coalesce(
+            a.cross_check_measure is not null
+            and round(abs(a.measure - m.source_value), 9) > a.cross_check_tolerance,
+            false
+        ) as contradicts_sources,
+        a.cross_check_measure is not null and m.source_value is null as not_cross_checked
+    from answered as a
+    left join source_measures as m
+        on m.school_code = a.school_code
+        and m.school_year = a.school_year
+        and m.measure = a.cross_check_measure
+),
+
+measured as (
+    -- the measure scored: the warehouse's figure where the school's contradicts it
+    select
+        *,
+        case when contradicts_sources then source_value else measure end as scored_measure
+    from cross_checked
+),
+
 levels_with_own_bands as (
     select distinct index_id, indicator_code, school_level
     from bands
@@ -76,12 +116,12 @@ applicable_bands as (
         a.school_code,
         a.school_year,
         a.indicator_code,
-        a.measure,
+        a.scored_measure,
         b.band_order,
         b.band_op,
         b.bound,
         b.points
-    from answered as a
+    from measured as a
     left join levels_with_own_bands as own
         on own.index_id = a.index_id
         and own.indicator_code = a.indicator_code
@@ -101,11 +141,11 @@ band_points as (
         indicator_code,
         arg_min(points, band_order) as band_points
     from applicable_bands
-    where measure is not null
+    where scored_measure is not null
       and (
           band_op = 'any'
-          or (band_op = 'upto' and measure <= bound)
-          or (band_op = 'from' and measure >= bound)
+          or (band_op = 'upto' and scored_measure <= bound)
+          or (band_op = 'from' and scored_measure >= bound)
       )
     group by school_code, school_year, indicator_code
 ),
@@ -121,6 +161,8 @@ scored as (
                 case when a.self_score > 0 and a.has_evidence then a.max_points else 0 end
             when 'ratio' then
                 case
+                    when a.contradicts_sources
+                        then a.max_points * least(1.0, a.source_value)
                     when a.denominator > 0
                         then a.max_points * least(1.0, coalesce(a.numerator, 0)::double / a.denominator)
                     else 0
@@ -131,7 +173,7 @@ scored as (
         case
             when a.rule = 'mandatory' then coalesce(a.declared_met, false) and a.has_evidence
         end as verified_met
-    from answered as a
+    from measured as a
     left join band_points as bp
         on bp.school_code = a.school_code
         and bp.school_year = a.school_year
@@ -150,7 +192,9 @@ flagged as (
                         then 'missing_evidence'
                 end,
                 case when rule in ('ratio', 'bands') and measure is null then 'no_measure' end,
-                case when provenance = 'assumed' then 'assumed_item' end
+                case when provenance = 'assumed' then 'assumed_item' end,
+                case when contradicts_sources then 'contradicts_sources' end,
+                case when not_cross_checked then 'not_cross_checked' end
             ],
             lambda f: f is not null
         ) as flags

@@ -1,5 +1,6 @@
 -- Per school and period, what the latest exports say about the plan's targets: personal
--- IDs, learning results, digital transcripts, staff digital signatures.
+-- IDs, learning results, digital transcripts, staff digital signatures, teachers' training
+-- accounts.
 -- A figure whose field the export's layout cannot supply (contract §2.8: the C1 student
 -- export has no learning results, CSDL_GiaoVien no digital signature) is null, not 0: the
 -- `*_available` flags say which, from the file's ingest record.
@@ -40,7 +41,9 @@ staff as (
             as signature_available,
         count(*) filter (where r.is_active and r.id_valid) as active_staff_valid_id,
         count(*) filter (where r.is_active and r.has_digital_signature) as active_staff_signature,
-        count(*) filter (where r.is_active and r.position = 'teacher') as active_teachers
+        count(*) filter (where r.is_active and r.position = 'teacher') as active_teachers,
+        count(*) filter (where r.is_active and r.position = 'teacher' and r.has_training_account)
+            as active_teachers_training
     from records as r
     inner join files as f on f.load_seq = r.load_seq
     where r.person_type = 'staff'
@@ -58,7 +61,7 @@ combined as (
         s.active_students_transcript,
         s.student_ids_available, s.results_available, s.transcript_available,
         t.active_staff, t.active_staff_valid_id, t.active_staff_signature, t.active_teachers,
-        t.staff_ids_available, t.signature_available
+        t.active_teachers_training, t.staff_ids_available, t.signature_available
     from students as s
     full outer join staff as t
         on t.school_code = s.school_code and t.school_year = s.school_year and t.period = s.period

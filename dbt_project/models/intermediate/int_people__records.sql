@@ -12,7 +12,8 @@ students as (
         'student' as person_type, school_code, school_year, period, student_code as record_code,
         is_active, has_personal_id, id_rule, person_key, identity_key, grade,
         results_hk1, results_hk2, digital_transcript, null::boolean as has_digital_signature,
-        null::varchar as position, source_file, sheet, source_row, load_seq
+        null::boolean as has_training_account, null::varchar as position, source_file, sheet,
+        source_row, load_seq
     from {{ ref('stg_landing__students') }}
     where load_seq in (select load_seq from latest_exports)
 ),
@@ -22,7 +23,8 @@ staff as (
         'staff' as person_type, school_code, school_year, period, staff_code as record_code,
         is_active, has_personal_id, id_rule, person_key, identity_key, null::bigint as grade,
         null::boolean as results_hk1, null::boolean as results_hk2, null::varchar as digital_transcript,
-        has_digital_signature, position, source_file, sheet, source_row, load_seq
+        has_digital_signature, has_training_account, position, source_file, sheet, source_row,
+        load_seq
     from {{ ref('stg_landing__teachers') }}
     where load_seq in (select load_seq from latest_exports)
 ),

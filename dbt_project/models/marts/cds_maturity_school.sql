@@ -75,12 +75,19 @@ final as (
             when c.due_school is null then null
             else coalesce(sub.first_submitted_on <= c.due_school, false)
         end as on_time,
-        sub.source_file
+        sub.source_file,
+        -- the trend (contract §6): the verified level of the school year before, if assessed
+        prev.verified_level as previous_verified_level,
+        p.verified_level - prev.verified_level as level_change
     from per_school as p
     inner join submissions as sub
         on sub.school_code = p.school_code and sub.school_year = p.school_year
     left join schools as s on s.school_code = p.school_code and s.school_year = p.school_year
     left join calendar as c on c.school_year = p.school_year
+    left join per_school as prev
+        on prev.school_code = p.school_code
+        and prev.school_year = (left(p.school_year, 4)::integer - 1)::varchar
+            || '-' || left(p.school_year, 4)
 )
 
 select * from final

@@ -2,7 +2,8 @@
 -- pointing at the cell to open (contract §5–6). Issues of a report version that a later
 -- version replaced are not listed. Choices the warehouse made between files are listed too:
 -- two versions or two registries of the same date, a report of a school that its year's
--- registry does not list.
+-- registry does not list. A self-assessed figure that the exports or the statistical report
+-- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures.
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -44,6 +45,11 @@ versions as (
     select * from {{ ref('int_submissions__versions') }}
 ),
 
+labels as (
+    -- the words for the codes (labels_vi.csv): `Dữ liệu học sinh`, `Đầu năm`
+    select * from {{ ref('stg_reference__labels') }}
+),
+
 same_date_versions as (
     -- a version set aside only by the order of the files: the school should date them apart
     select
@@ -56,7 +62,8 @@ same_date_versions as (
         'same_date_versions' as rule_id,
         'Hai phiên bản cùng ngày nộp '
             || coalesce(strftime(v.submitted_on, '%d/%m/%Y'), '(không ghi ngày)')
-            || ' của ' || v.report || ' ' || v.school_year || ' ' || v.period
+            || ' của ' || coalesce(r.label_vi, v.report) || ' – '
+            || coalesce(p.label_vi, v.period) || ', năm học ' || v.school_year
             || ': dùng tệp ''' || latest.source_file || ''', không dùng tệp '''
             || v.source_file || ''' (tệp xếp sau theo đường dẫn được dùng, không theo thứ tự'
             || ' nạp); ghi rõ ngày nộp khác nhau cho mỗi lần nộp' as message_vi,
@@ -65,6 +72,8 @@ same_date_versions as (
         v.school_year,
         v.period
     from versions as v
+    left join labels as r on r.value_of = 'report' and r.code = v.report
+    left join labels as p on p.value_of = 'period' and p.code = v.period
     inner join versions as latest
         on latest.report = v.report and latest.school_code = v.school_code
         and latest.school_year = v.school_year and latest.period = v.period
@@ -158,6 +167,58 @@ duplicate_ids as (
     where is_duplicate_id
 ),
 
+contradicted as (
+    select * from {{ ref('int_cds__indicator_scores') }}
+    where contradicts_sources
+),
+
+cross_source as (
+    -- the school's figure against the warehouse's, at the assessment row that claims it
+    select
+        c.load_seq,
+        'cds_assessment' as source,
+        c.submission_file as source_file,
+        null as file_sha256,
+        c.sheet,
+        c.source_row,
+        'Tử số' as field,
+        'cds_cross_source' as rule_id,
+        'warning' as severity,
+        'rule_violation' as kind,
+        'Chỉ số ' || c.indicator_code || ' (' || coalesce(m.label_vi, c.cross_check_measure)
+            || '): trường kê khai ' || c.self_text || ' (' || c.numerator::varchar || '/'
+            || c.denominator::varchar || '), nhưng theo '
+            || coalesce(src.label_vi, c.source_report) || ' – '
+            || coalesce(p.label_vi, c.source_period) || ', năm học ' || c.school_year
+            || ': ' || c.source_text || ' ('
+            || c.source_numerator::varchar || '/' || c.source_denominator::varchar
+            || '); lệch quá mức cho phép (' || c.tolerance_text || '), điểm kiểm tra tính theo '
+            || 'số liệu đã nộp: ' || {{ vi_number('c.verified_points') }} || '/'
+            || {{ vi_number('c.max_points') }} || ' điểm' as message_vi,
+        c.self_text || ' ≠ ' || c.source_text as value,
+        c.school_code,
+        c.school_year,
+        'ca_nam' as period
+    from (
+        select
+            *,
+            case when cross_check_measure = 'students_per_computer'
+                then {{ vi_number('self_value') }} || ' học sinh/máy'
+                else {{ vi_number('100 * self_value') }} || ' %' end as self_text,
+            case when cross_check_measure = 'students_per_computer'
+                then {{ vi_number('source_value') }} || ' học sinh/máy'
+                else {{ vi_number('100 * source_value') }} || ' %' end as source_text,
+            case when cross_check_measure = 'students_per_computer'
+                then {{ vi_number('cross_check_tolerance') }} || ' học sinh/máy'
+                else {{ vi_number('100 * cross_check_tolerance') }} || ' điểm phần trăm'
+            end as tolerance_text
+        from contradicted
+    ) as c
+    left join labels as m on m.value_of = 'cross_check_measure' and m.code = c.cross_check_measure
+    left join labels as src on src.value_of = 'source' and src.code = c.source_report
+    left join labels as p on p.value_of = 'period' and p.code = c.source_period
+),
+
 file_warnings as (
     -- what the warehouse chose between files: warnings on a whole file (no sheet, no row)
     select *, 'warning' as severity, 'file_warning' as kind
@@ -180,6 +241,8 @@ unioned as (
     select * from rule_breaches
     union all by name
     select * from duplicate_ids
+    union all by name
+    select * from cross_source
 ),
 
 final as (

@@ -77,24 +77,44 @@ current_areas as (
     from {{ ref('dim_school') }}
 ),
 
+labels as (
+    -- the words for the codes (labels_vi.csv): `Dữ liệu học sinh`, `Đầu năm`, never the codes
+    select * from {{ ref('stg_reference__labels') }}
+),
+
 missing_reports as (
     select
-        'missing_report' as item, school_code, report as source, school_year, period, due_on,
-        days_late, null as source_file, null::bigint as "row", null as field,
-        'Chưa nộp ' || report || ' ' || school_year || ' ' || period
-            || case when days_late > 0 then ' (quá hạn ' || days_late::varchar || ' ngày)'
-                    else ' (hạn ' || strftime(due_on, '%d/%m/%Y') || ')' end as message_vi,
+        'missing_report' as item, s.school_code, s.report as source, s.school_year, s.period,
+        s.due_on, s.days_late, null as source_file, null::bigint as "row", null as field,
+        'Chưa nộp: ' || coalesce(r.label_vi, s.report) || ' – '
+            || coalesce(p.label_vi, s.period) || ', năm học ' || s.school_year
+            || case when s.days_late > 0 then ' (quá hạn ' || s.days_late::varchar || ' ngày)'
+                    else ' (hạn ' || strftime(s.due_on, '%d/%m/%Y') || ')' end as message_vi,
         'error' as severity
-    from status
-    where status = 'missing' and due_on <= {{ run_date() }} + interval 14 day
+    from status as s
+    left join labels as r on r.value_of = 'report' and r.code = s.report
+    left join labels as p on p.value_of = 'period' and p.code = s.period
+    where s.status = 'missing' and s.due_on <= {{ run_date() }} + interval 14 day
 ),
 
 open_issues as (
+    -- a rejected file that names its school (contract §6): the school is asked to send
+    -- that report again, named in words
     select
-        'issue' as item, school_code, source, school_year, period, null::date as due_on,
-        null::bigint as days_late, source_file, "row", field, message_vi, severity
-    from {{ ref('data_quality_issues') }}
-    where school_code is not null
+        'issue' as item, i.school_code, i.source, i.school_year, i.period, null::date as due_on,
+        null::bigint as days_late, i.source_file, i."row", i.field,
+        case when i.kind = 'file_rejected'
+            then 'Đề nghị trường sửa và gửi lại: ' || coalesce(src.label_vi, i.source)
+                || coalesce(' – ' || coalesce(p.label_vi, i.period), '')
+                || coalesce(', năm học ' || i.school_year, '')
+                || '. ' || i.message_vi
+            else i.message_vi
+        end as message_vi,
+        i.severity
+    from {{ ref('data_quality_issues') }} as i
+    left join labels as src on src.value_of = 'source' and src.code = i.source
+    left join labels as p on p.value_of = 'period' and p.code = i.period
+    where i.school_code is not null
 ),
 
 items as (

@@ -5,26 +5,7 @@ with expected as (
 ),
 
 emis as (
-    select
-        school_code, school_year, period,
-        max(value) filter (where indicator_code = '201') as students,
-        sum(value) filter (where indicator_code in {{ informatics_grade_codes() }})
-            as informatics_students,
-        max(value) filter (where indicator_code = '401') as classrooms,
-        max(value) filter (where indicator_code = '402') as classrooms_internet,
-        max(value) filter (where indicator_code = '403') as classrooms_projector,
-        max(value) filter (where indicator_code = '404') as smart_classrooms,
-        max(value) filter (where indicator_code = '406') as teaching_computers,
-        max(value) filter (where indicator_code = '408') as isp_count,
-        max(value) filter (where indicator_code = '409') as fibre,
-        max(value) filter (where indicator_code = '410') as e_library,
-        max(value) filter (where indicator_code = '501') as fee_collections,
-        max(value) filter (where indicator_code = '502') as cashless_collections,
-        max(value) filter (where indicator_code = '503') as applications,
-        max(value) filter (where indicator_code = '504') as online_applications
-    from {{ ref('int_emis__latest') }}
-    where value_column = 'total'
-    group by school_code, school_year, period
+    select * from {{ ref('int_emis__figures') }}
 ),
 
 coverage as (
@@ -38,12 +19,7 @@ computed as (
         e.period,
         e.school_level,
         e.district_code,
-        case
-            when e.school_level = 'MN' or coalesce(m.teaching_computers, 0) = 0 then null
-            -- THPT has no grade rows in the report: all its pupils study Informatics
-            when e.school_level = 'THPT' then round(m.students / m.teaching_computers, 2)
-            else round(m.informatics_students / m.teaching_computers, 2)
-        end as students_per_computer,
+        m.students_per_computer,
         round(100.0 * m.classrooms_internet / nullif(m.classrooms, 0), 2) as pct_classrooms_internet,
         round(100.0 * m.classrooms_projector / nullif(m.classrooms, 0), 2) as pct_classrooms_projector,
         m.smart_classrooms,

@@ -15,6 +15,8 @@ renamed as (
         provenance,
         note,
         measure,
+        cross_check_measure,
+        cast(cross_check_tolerance as double) as cross_check_tolerance,
         sort_order
     from source
 )
