@@ -317,6 +317,69 @@ def ui(
     raise SystemExit(subprocess.call(cmd, env=env, cwd=PROJECT_ROOT))
 
 
+@main.command(
+    "lake-maintain",
+    help="Bảo trì DuckLake: gộp tệp nhỏ, bỏ ảnh chụp (snapshot) cũ, xóa tệp không còn dùng.",
+)
+@click.option("--warehouse", default="warehouse", show_default=True, help="Thư mục kho dữ liệu.")
+@_lake_options
+@click.option(
+    "--keep-days",
+    default=7.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Giữ ảnh chụp và tệp cũ trong ngần này ngày (xem lại dữ liệu cũ, người đang đọc).",
+)
+def lake_maintain(
+    warehouse: str, lake: str | None, lake_data: str | None, keep_days: float
+) -> None:
+    if not (lake and lake.strip()):
+        raise click.UsageError("Cần --lake (hoặc biến CDS_LAKE): DuckLake cần bảo trì.")
+    settings = _settings("raw", warehouse, None, lake, lake_data)
+    from pipelines.warehouse_lock import WarehouseBusy, warehouse_lock
+
+    try:
+        with warehouse_lock(settings.warehouse_dir, wait=False):
+            _maintain_lake(settings, keep_days)
+    except WarehouseBusy as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(3)
+
+
+def _maintain_lake(settings: Settings, keep_days: float) -> None:
+    import duckdb
+
+    from pipelines.lake import attach
+    from pipelines.lake_maintenance import maintain
+
+    assert settings.lake is not None
+    catalog_file = settings.lake.catalog_file
+    if catalog_file is not None and not catalog_file.is_file():  # attaching would create it
+        click.echo(f"✗ Không có DuckLake nào ở {catalog_file}: chưa có gì để bảo trì.", err=True)
+        sys.exit(1)
+    if refused := _lake_free(settings):
+        code, reason = refused
+        click.echo(f"✗ {reason}", err=True)
+        sys.exit(code)
+    click.echo(f"▶ DuckLake: {settings.lake.catalog} (dữ liệu: {settings.lake.data_path})")
+    started = time.monotonic()
+    con = duckdb.connect()
+    try:
+        attach(con, settings.lake, settings.warehouse_dir)
+        report = maintain(con, keep_days, log=lambda line: click.echo(f"  {line}"))
+    except duckdb.Error as exc:
+        click.echo(f"✗ Bảo trì DuckLake thất bại: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        con.close()
+    before, after = report.before, report.after
+    click.echo(
+        f"✓ Xong sau {time.monotonic() - started:.0f} giây: tệp dữ liệu {before.data_files} → "
+        f"{after.data_files} ({before.bytes / 1e6:.1f} → {after.bytes / 1e6:.1f} MB), "
+        f"ảnh chụp {before.snapshots} → {after.snapshots}."
+    )
+
+
 @main.command(help="Sinh dữ liệu nộp giả lập theo đúng định dạng hợp đồng dữ liệu.")
 @click.option(
     "--scale",

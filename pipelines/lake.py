@@ -85,6 +85,12 @@ class Lake:
     def on_postgres(self) -> bool:
         return self.catalog.lower().startswith("ducklake:postgres:")
 
+    @property
+    def catalog_file(self) -> Path | None:
+        """The catalog's file on this machine; None for a catalog database (PostgreSQL…)."""
+        spec = self.catalog[len("ducklake:") :]
+        return None if spec.lower().startswith(_CATALOG_SCHEMES) else Path(spec)
+
     def attach_sql(self) -> str:
         return (
             f"attach if not exists {_quote(self.catalog)} as {ALIAS} "
