@@ -20,7 +20,7 @@ from pipelines.cli import _warehouse_free
 from pipelines.ingest.journal import FOLDER, Journal
 from pipelines.ingest.landing import FileOutcome, ensure_schemas, write_outcomes
 from pipelines.lake import Lake, LakeError, attach, extension_file, in_lake
-from pipelines.settings import Settings
+from pipelines.settings import PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -110,3 +110,37 @@ def test_a_warehouse_written_by_a_newer_duckdb_is_refused_with_how_to_rebuild(
     code, message = _warehouse_free(settings)
     assert code == 1
     assert "mới hơn" in message and f"rm {settings.warehouse_db}" in message
+
+
+def test_an_analyst_reads_the_lake_read_only_as_the_readme_shows(tmp_path: Path) -> None:
+    """The README's Python lines ("Reading the lake directly"), in their own process, on a
+    catalog file a run has written and released: they read the mart and a write is refused.
+    Checked with `(read_only)` dropped from the README: the insert went through and this
+    test failed."""
+    import re
+    import subprocess
+    import sys
+
+    lake = Lake.parse(f"ducklake:{tmp_path / 'catalog.ducklake'}", str(tmp_path / "data"))
+    con = duckdb.connect()
+    attach(con, lake, tmp_path)
+    con.execute(
+        "create schema marts; create table marts.cds_maturity_school as "
+        "select * from (values ('2024-2025', 2), ('2024-2025', 3), ('2025-2026', 2)) "
+        "as t(school_year, verified_level)"
+    )
+    con.close()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Reading the lake directly", 1)[1]
+    snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    snippet = snippet.replace("/srv/cds/catalog.ducklake", str(tmp_path / "catalog.ducklake"))
+    write = (
+        "\ntry:\n    con.execute(\"insert into lake.marts.cds_maturity_school values ('x', 1)\")\n"
+        "except duckdb.Error as error:\n    print('REFUSED', error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", snippet + write], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2024-2025" in result.stdout and "2025-2026" in result.stdout
+    assert "REFUSED" in result.stdout and "read-only" in result.stdout
