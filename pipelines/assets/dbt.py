@@ -5,7 +5,9 @@ dbt tests become asset checks; unit tests are run by the test suite, not on ever
 
 import hashlib
 import os
+import re
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,28 @@ def _keep_partial_parse(invocation) -> None:
 
 # What `dbt docs generate --static` writes that a reader opens; the rest is dbt's scratch.
 DOCS_FILES = ("static_index.html", "index.html", "manifest.json", "catalog.json")
+
+
+# dagster-dbt's folder for one invocation: `<op>-<run id[:7]>-<uuid[:7]>` (about 17 MB each:
+# manifest, compiled SQL, dbt's debug log).
+INVOCATION_FOLDER = re.compile(r"^[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}$")
+
+
+def prune_invocations(target: Path, keep: int = 10, idle_seconds: float = 600) -> list[Path]:
+    """Delete dbt's invocation folders under `target` but the `keep` newest, and never one
+    written in the last `idle_seconds` (another process's dbt may be writing it). Every run
+    left one behind, so the folder grew by 17 MB a run without end. Returns what it deleted."""
+    folders = []
+    for path in target.iterdir() if target.is_dir() else []:
+        if path.is_dir() and INVOCATION_FOLDER.match(path.name):
+            log = path / "dbt.log"
+            folders.append(((log if log.exists() else path).stat().st_mtime, path))
+    folders.sort(reverse=True)
+    now = time.time()
+    doomed = [path for mtime, path in folders[keep:] if now - mtime > idle_seconds]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return doomed
 
 
 def keep_docs(generated: Path, shared: Path) -> None:
@@ -259,6 +283,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         """dbt build; failed tests get their first failing rows as metadata (read once dbt
         has released the warehouse), and a failed build names the tests that broke."""
         failed: list[dg.AssetCheckResult] = []
+        prune_invocations(Path(dbt_project.project_dir) / dbt_project.target_path)
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],
