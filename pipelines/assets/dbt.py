@@ -24,6 +24,8 @@ from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.warehouse_lock import warehouse_lock
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# dbt's target folder: the manifest, the parse state, kept docs, each invocation's folder
+TARGET_DIR = Path(dbt_project.project_dir) / dbt_project.target_path
 
 
 def project_sources(project_dir: Path = DBT_PROJECT_DIR) -> list[Path]:
@@ -72,10 +74,10 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
 
 def _keep_partial_parse(invocation) -> None:
     """Copy the invocation's parse state back to the project's target/, where dagster-dbt
-    takes it for the next invocation: the state shipped with the manifest was parsed for
-    another warehouse path ("profile has changed"), so every run re-parsed the project."""
+    takes it for the next invocation: the next one starts from the latest parse, not from
+    the one made with the manifest."""
     state = Path(invocation.target_path) / "partial_parse.msgpack"
-    kept = Path(dbt_project.project_dir) / dbt_project.target_path / "partial_parse.msgpack"
+    kept = TARGET_DIR / "partial_parse.msgpack"
     if state.exists() and state != kept:
         tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
         shutil.copyfile(state, tmp)
@@ -283,7 +285,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         """dbt build; failed tests get their first failing rows as metadata (read once dbt
         has released the warehouse), and a failed build names the tests that broke."""
         failed: list[dg.AssetCheckResult] = []
-        prune_invocations(Path(dbt_project.project_dir) / dbt_project.target_path)
+        prune_invocations(TARGET_DIR)
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],
@@ -346,7 +348,7 @@ def dbt_docs(
         ).fetchall()
     fingerprint = docs_fingerprint(DBT_PROJECT_DIR, columns)
     regenerated = not (page.exists() and stamp.exists() and stamp.read_text() == fingerprint)
-    shared = Path(dbt_project.project_dir) / dbt_project.target_path / f"docs-{fingerprint[:16]}"
+    shared = TARGET_DIR / f"docs-{fingerprint[:16]}"
     reused = regenerated and copy_docs(shared, target)
     if regenerated and not reused:
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
