@@ -3,7 +3,13 @@
 (warehouse/reports/bieu_mau/<school year>/<form>.xlsx, then xa/<commune>/…).
 
 The reference file's validation and the workbook's cells-are-values rule are pure-function
-tests; the hand-built province below is one `cds run` (marked e2e).
+tests; the hand-built province below is one `cds run` (marked e2e). The mart's formulas are
+also held by the dbt unit test in dbt_project/models/marts/_marts_forms_unit_tests.yml.
+
+The hand count was written before the first run and matched it. Checked by breaking the
+code, with the workbooks rewritten from that run's analytics.duckdb: the ownership columns
+written in reverse order, and the last blank row left off "Chỉ tiêu chưa có dữ liệu", each
+failed `test_every_computed_cell_equals_the_hand_count`; restored, it passes.
 """
 
 from __future__ import annotations
