@@ -447,3 +447,57 @@ def test_every_computed_cell_equals_the_hand_count(warehouse: Path) -> None:
     assert facts["header"][5:9] == ["Công lập", "Tư thục", "Nữ", "Dân tộc"]
     # a registry without districts: no district folder
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["xa"]
+
+
+def _cells(areas: list[tuple[str, str]]) -> pl.DataFrame:
+    """One computed cell of 02.ĐN-TH (Mã số 1, total = 1) for each (area_level, area_code)."""
+    layout = load_statistical_forms(FORMS_CSV)
+    order = layout.filter((pl.col("form") == "02.ĐN-TH") & (pl.col("ma_so") == "1"))["row_order"][0]
+    return pl.DataFrame(
+        [
+            {
+                "area_level": level,
+                "area_code": code,
+                "area_name": f"Địa bàn {code}",
+                "province_code": "31",
+                "school_year": "2024-2025",
+                "form": "02.ĐN-TH",
+                "row_order": order,
+                "ma_so": "1",
+                "value_column": "total",
+                "value": 1,
+                "n_schools": 1,
+                "n_reported": 1,
+            }
+            for level, code in areas
+        ]
+    )
+
+
+def test_one_province_at_the_top_its_communes_below_several_provinces_each_in_its_folder(
+    tmp_path: Path,
+) -> None:
+    from pipelines.reports.statistical_forms import write_statistical_forms
+
+    layout = load_statistical_forms(FORMS_CSV).filter(pl.col("form") == "02.ĐN-TH")
+    one = tmp_path / "one"
+    written = write_statistical_forms(
+        one, _cells([("province", "31"), ("commune", "00011")]), layout
+    )
+    assert sorted(p.relative_to(one).as_posix() for p in one.rglob("*.xlsx")) == [
+        "2024-2025/02.ĐN-TH.xlsx",
+        "2024-2025/xa/00011/02.ĐN-TH.xlsx",
+    ]
+    assert written["province_files"] == [str(one / "2024-2025" / "02.ĐN-TH.xlsx")]
+    # a second run replaces the year's folder whole: a commune that left leaves no workbook
+    write_statistical_forms(one, _cells([("province", "31")]), layout)
+    assert [p.relative_to(one).as_posix() for p in one.rglob("*.xlsx")] == [
+        "2024-2025/02.ĐN-TH.xlsx"
+    ]
+    several = tmp_path / "several"
+    cells = _cells([("province", "31"), ("province", "33"), ("commune", "00011")])
+    write_statistical_forms(several, cells, layout)
+    assert sorted(p.relative_to(several).as_posix() for p in several.rglob("*.xlsx")) == [
+        "2024-2025/tinh/31/02.ĐN-TH.xlsx",
+        "2024-2025/tinh/33/02.ĐN-TH.xlsx",
+    ]
