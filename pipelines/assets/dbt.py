@@ -389,13 +389,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     else:
                         yield event
         if failed:
-            nodes = invocation.get_artifact("manifest.json")["nodes"]
-            compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
-            with duckdb.get_connection() as con:
-                failed = [_with_examples(r, compiled, con) for r in failed]
-            for result in failed:
-                log = context.log.warning if result.severity.value == "WARN" else context.log.error
-                log(result.description)
+            failed = _explained(context, duckdb, invocation, failed)
             yield from failed
         if invocation is not None:
             _keep_partial_parse(invocation)
@@ -413,6 +407,18 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 record_build(con, state, plan, len(buildable_nodes(manifest)), context.run_id)
 
     return dbt_models
+
+
+def _explained(context, duckdb: WarehouseDuckDB, invocation, failed: list) -> list:
+    """The failed tests' results with their first failing rows, each logged."""
+    nodes = invocation.get_artifact("manifest.json")["nodes"]
+    compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
+    with duckdb.get_connection() as con:
+        failed = [_with_examples(r, compiled, con) for r in failed]
+    for result in failed:
+        log = context.log.warning if result.severity.value == "WARN" else context.log.error
+        log(result.description)
+    return failed
 
 
 def _meta(result: dg.AssetCheckResult, name: str) -> Any:
