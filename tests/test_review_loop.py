@@ -4,9 +4,11 @@ The sample run (`sample_run`, shared) writes a review worksheet for each assesse
 school year, `warehouse/reports/tham_dinh/<school_year>/<school_code>.xlsx`, in the
 `cds_review` format with its decision columns blank. The round trip takes one of them, fills
 two decisions with openpyxl as an officer would (reject a mandatory condition the school
-met, approve the assessment as a whole), drops it into `raw/cds_review/` and runs again
-(the one extra pipeline run of this module): the school's reviewed level becomes 1, its
-status `approved`, and the area and district roll-ups count it in n_approved.
+met, approve the assessment as a whole), drops it into `raw/cds_review/` beside a file with
+a decision made before the school's submission (stale), and runs again (the one extra
+pipeline run of this module): the school's reviewed level becomes 1, its status
+`approved`, the roll-ups count it in n_approved, and the stale decision has no effect and is
+listed as `review_stale`.
 
 The formulas themselves (approve, reject, adjust, a return, a stale decision, a blank row)
 are the dbt unit tests of `dbt_project/models/*/_review_unit_tests.yml` and
@@ -28,6 +30,7 @@ from tests.conftest import SAMPLE_ENV, copy_sample_run, query, query_dicts
 pytestmark = pytest.mark.e2e
 
 REVIEW_HEADERS = [c.headers[0] for c in SPEC.columns]
+STALE_INDICATOR = "1.3.1"  # binary, 6 points, every sample school answers it
 
 
 def _analytics(run: dict) -> Path:
@@ -106,7 +109,7 @@ def reviewed_run(sample_run: dict, tmp_path_factory: pytest.TempPathFactory) -> 
         "from marts.cds_maturity_school m join marts.cds_indicator_scores i "
         "using (school_code, school_year) "
         "where m.verified_level >= 2 and i.rule = 'mandatory' and i.verified_met "
-        "and i.group_code = '1' "
+        "and i.group_code = '1' and m.last_submitted_on is not null "
         "order by m.school_year desc, m.school_code, i.sort_order limit 1",
     )
     sheet = warehouse / "reports" / "tham_dinh" / target["school_year"]
@@ -132,6 +135,14 @@ def reviewed_run(sample_run: dict, tmp_path_factory: pytest.TempPathFactory) -> 
     dropped = raw / "cds_review" / "2026" / sheet.name
     dropped.parent.mkdir(parents=True)
     wb.save(dropped)
+    # a rejection dated before the school year opened, so before any submission: stale
+    stale = raw / "cds_review" / "cu.csv"
+    stale.write_text(
+        "Mã trường,Năm học,Mã tiêu chí,Kết quả thẩm định,Lý do,Ngày thẩm định\n"
+        f"{target['school_code']},{target['school_year']},{STALE_INDICATOR},Không đồng ý,"
+        f"Chưa có minh chứng,31/07/{target['school_year'][:4]}\n",
+        encoding="utf-8",
+    )
     result = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return {"raw": raw, "warehouse": warehouse, "target": target, "dropped": dropped}
@@ -180,6 +191,33 @@ def test_round_trip_changes_the_reviewed_level(reviewed_run: dict, sample_run: d
         "verified_met": True,
         "review_reason": "Kế hoạch chưa được phê duyệt",
     }
+    # the stale rejection: no effect (no decision shown on it, its reviewed score is its
+    # verified score), listed with the resubmission for the office
+    [stale] = query_dicts(
+        db,
+        "select review_decision, reviewed_score, verified_score "
+        "from marts.cds_indicator_scores where school_code = ? and school_year = ? "
+        "and indicator_code = ?",
+        [t["school_code"], t["school_year"], STALE_INDICATOR],
+    )
+    assert stale["review_decision"] is None
+    assert stale["reviewed_score"] == stale["verified_score"]
+    [issue] = query_dicts(
+        db,
+        'select rule_id, severity, school_code, "row", field, message_vi '
+        "from marts.data_quality_issues where source_file = 'cds_review/cu.csv'",
+    )
+    assert issue["rule_id"] == "review_stale" and issue["severity"] == "warning"
+    assert (issue["school_code"], issue["row"], issue["field"]) == (
+        t["school_code"],
+        2,
+        "Ngày thẩm định",
+    )
+    assert "trước ngày nộp của phiếu tự đánh giá đang dùng" in issue["message_vi"]
+    # the office's own work: not sent to the school in its follow-up list
+    assert query(db, "select count(*) from marts.follow_up_list where source = 'cds_review'") == [
+        (0,)
+    ]
     # the only other school-years are as before: not reviewed
     assert query(
         db,

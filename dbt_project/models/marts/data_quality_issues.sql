@@ -240,10 +240,11 @@ review_set_aside as (
             || coalesce('tiêu chí ' || d.indicator_code, 'cả phiếu') || ') '
             || case
                 when d.has_assessment
-                    then 'có trước ngày trường nộp lại phiếu tự đánh giá ('
+                    then 'có trước ngày nộp của phiếu tự đánh giá đang dùng ('
                         || strftime(d.assessment_submitted_on, '%d/%m/%Y') || ', tệp '''
-                        || d.assessment_file || '''): không còn hiệu lực, cần thẩm định lại'
-                        || ' phiếu mới'
+                        || d.assessment_file || '''): trường đã nộp phiếu sau quyết định'
+                        || ' này nên quyết định không còn hiệu lực; cần thẩm định phiếu'
+                        || ' đang dùng'
                 else 'nhưng trường chưa có phiếu tự đánh giá nào được nhận cho năm học '
                     || d.school_year || ': không có hiệu lực'
             end as message_vi,
