@@ -164,6 +164,13 @@ def test_round_trip_changes_the_reviewed_level(reviewed_run: dict, sample_run: d
     )[0][0]
     # every row read (the whole-assessment row and one per indicator), none quarantined
     assert f == {"status": "accepted", "rows_read": n_indicators + 1, "rows_quarantined": 0}
+    # the reviewer's name is read, never stored (contract §3): only that a row names one
+    assert query(
+        reviewed_run["warehouse"] / "warehouse.duckdb",
+        "select count(*) filter (where has_reviewer), count(*) filter (where decision is null) "
+        "from landing.cds_review where _source_file = ?",
+        [rel],
+    ) == [(2, n_indicators - 1)]
     [m] = query_dicts(
         db,
         "select verified_level, reviewed_level, review_status, n_review_decisions "

@@ -14,7 +14,7 @@ renamed as (
         cast(reviewed_score as double) as reviewed_score,
         reviewed_met,
         reason,
-        reviewer,
+        has_reviewer,
         reviewed_on,
         {{ lineage_columns(with_sha256=true) }}
     from source

@@ -55,7 +55,9 @@ LANDING_SCHEMA: dict[str, pl.DataType] = {
     "reviewed_score": pl.Float64,  # adjust of a scored indicator, as given (capped in dbt)
     "reviewed_met": pl.Boolean,  # adjust of a mandatory condition
     "reason": pl.String,
-    "reviewer": pl.String,
+    # `Người thẩm định` (a person's name, contract §3) is read and never stored: the raw
+    # file, which the lineage columns point at, keeps it
+    "has_reviewer": pl.Boolean,
     "reviewed_on": pl.Date,
 }
 
@@ -236,7 +238,7 @@ def accepted_rows(accepted: pl.DataFrame) -> pl.DataFrame:
         .alias("reviewed_score"),
         pl.when(adjust & (pl.col("rule") == "mandatory")).then(pl.col("met")).alias("reviewed_met"),
         "reason",
-        "reviewer",
+        pl.col("reviewer").is_not_null().alias("has_reviewer"),
         pl.col("reviewed_date").alias("reviewed_on"),
     )
 
@@ -247,7 +249,7 @@ def shape(read: TableRead, ctx: IngestContext) -> Shaped:
     return Shaped(
         meta={"school_code": None, "school_year": None, "period": None, "submitted_on": None},
         accepted=accepted_rows(outcome.accepted),
-        quarantined=outcome.quarantined,
+        quarantined=outcome.quarantined.drop("reviewer"),  # a name: not kept (contract §3)
         issues=outcome.issues.select(list(ISSUE_SCHEMA)),
     )
 
