@@ -506,6 +506,31 @@ def _csdl_staff(path: Path) -> None:
                              "031185000901", "Biên chế", "Toán", "Đại học"]])  # fmt: skip
 
 
+# --- issue 19: the office's review decisions (contract §2.6), one table, no header block ---
+REVIEW_COLUMNS = ["Mã trường", "Năm học", "Mã tiêu chí", "Kết quả thẩm định", "Điểm thẩm định",
+                  "Lý do", "Người thẩm định", "Ngày thẩm định"]  # fmt: skip
+
+
+def review(rows: list[list[object]], columns: list[str] | None = None) -> Callable[[Path], None]:
+    """A review file (CSV) with `rows` under the contract's columns."""
+
+    def build(path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns or REVIEW_COLUMNS)
+        w.writerows(rows)
+        path.write_text(out.getvalue(), encoding="utf-8")
+
+    return build
+
+
+def review_row(indicator: str | None = "1.3.1", decision: str | None = "Đồng ý",
+               score: object = None, reason: str | None = None, school: str = TH,
+               day: str | None = "10/03/2025") -> list[object]:  # fmt: skip
+    return [school, YEAR, indicator, decision, score, reason, "Phòng GD", day]
+
+
 LAYOUT_OF = "select layout from audit.ingest_files where source_file = ?"
 C1_DIR = f"students/{YEAR}/dau_nam"
 CLASS_OF = "select min(class_name) from landing.students where _source_file = ?"
@@ -859,5 +884,47 @@ CASES: list[Case] = [
                     ["Mã HS", "Họ và tên", "Ngày sinh"],
                     [f"{TH}00088", "Nguyễn Thị Bí Mật", "12/03/2016", "Nữ", "Kinh", "3"]]),
          "rejected", "missing_required_column", "trông như dòng dữ liệu (không trích)"),
+    # the office's review decisions (issue 19, contract §2.6): rows are quarantined naming
+    # the row and column, a blank decision is accepted with no effect
+    Case("review: blank decision rows of a worksheet", "cds_review/phieu_trong.csv",
+         review([review_row(decision=None, day=None), review_row(indicator=None, decision=None, day=None)]),
+         "accepted", rows_read=2, sheet=None,
+         landed=_landed("select count(*) from landing.cds_review where _source_file = ? "
+                        "and decision is null", 2)),
+    Case("review: decision word unknown", "cds_review/ket_qua_la.csv",
+         review([review_row(), review_row(decision="Duyệt")]),
+         "quarantined", "invalid_decision", "Kết quả thẩm định không hợp lệ", rows_read=2,
+         sheet=None, at=((3, "Kết quả thẩm định"),)),
+    Case("review: adjustment without a score", "cds_review/dieu_chinh_thieu_diem.csv",
+         review([review_row(decision="Điều chỉnh", reason="Thiếu minh chứng")]),
+         "quarantined", "required_missing", "Điều chỉnh cần 'Điểm thẩm định'", rows_read=1,
+         sheet=None, at=((2, "Điểm thẩm định"),)),
+    Case("review: adjustment of the whole assessment", "cds_review/dieu_chinh_ca_phieu.csv",
+         review([review_row(indicator=None, decision="Điều chỉnh", score=50, reason="x")]),
+         "quarantined", "adjust_whole_assessment", "Điều chỉnh chỉ dùng cho từng tiêu chí",
+         rows_read=1, sheet=None, at=((2, "Kết quả thẩm định"),)),
+    Case("review: rejection without a reason", "cds_review/khong_ly_do.csv",
+         review([review_row(decision="Không đồng ý")]),
+         "quarantined", "required_missing", "cần ghi 'Lý do'", rows_read=1, sheet=None,
+         at=((2, "Lý do"),)),
+    Case("review: school not in the registry", "cds_review/truong_la.csv",
+         review([review_row(school="31999999")]),
+         "quarantined", "unknown_school", "không có trong danh mục trường", rows_read=1,
+         sheet=None, at=((2, "Mã trường"),)),
+    Case("review: indicator not in the index", "cds_review/tieu_chi_la.csv",
+         review([review_row(indicator="9.9.9")]),
+         "quarantined", "unknown_indicator", "không có trong bộ chỉ số", rows_read=1,
+         sheet=None, at=((2, "Mã tiêu chí"),)),
+    Case("review: decision without a date", "cds_review/khong_ngay.csv",
+         review([review_row(day=None)]),
+         "quarantined", "required_missing", "Thiếu 'Ngày thẩm định'", rows_read=1, sheet=None,
+         at=((2, "Ngày thẩm định"),)),
+    Case("review: adjusted score above the maximum (capped)", "cds_review/vuot_toi_da.csv",
+         review([review_row(decision="Điều chỉnh", score=99, reason="Bổ sung minh chứng")]),
+         "warning", "reviewed_score_above_max", "được tính bằng điểm tối đa", rows_read=1,
+         sheet=None, at=((2, "Điểm thẩm định"),)),
+    Case("review: a required column missing", "cds_review/thieu_cot.csv",
+         review([review_row()[:7]], columns=REVIEW_COLUMNS[:7]),
+         "rejected", "missing_required_column", "Ngày thẩm định", sheet=None),
 ]
 # fmt: on

@@ -208,4 +208,81 @@ def statistical_forms(paths: CdsPaths) -> dg.MaterializeResult:
     )
 
 
-REPORT_ASSETS = [parquet_exports, excel_report, html_report, school_todo, statistical_forms]
+REVIEW_SCHOOLS_SQL = """
+select m.school_code, m.school_year, coalesce(d.school_name, m.school_code) as school_name,
+    m.self_level, m.verified_level, m.reviewed_level
+from marts.cds_maturity_school as m
+left join marts.dim_school as d on d.school_code = m.school_code
+"""
+REVIEW_SCORES_SQL = """
+select s.*, coalesce(d.school_name, s.school_code) as school_name
+from marts.cds_indicator_scores as s
+left join marts.dim_school as d on d.school_code = s.school_code
+"""
+
+
+@dg.asset(
+    key=["publish", "review_worksheets"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"excel"},
+    deps=[ANALYTICS],
+    description=(
+        "Phiếu thẩm định của từng trường đã tự đánh giá CĐS: "
+        "warehouse/reports/tham_dinh/<năm học>/<mã trường>.xlsx, đúng định dạng raw/cds_review/ "
+        "(hợp đồng dữ liệu §2.6): mỗi chỉ số một dòng (dòng đầu là cả phiếu), cột quyết định để "
+        "trống, bên cạnh là điểm tự đánh giá, điểm đã kiểm tra, minh chứng, tỉ lệ trường kê "
+        "khai và theo dữ liệu đã nộp, ghi chú kiểm tra và quyết định đang có hiệu lực. Cán bộ "
+        "thẩm định điền rồi chép vào raw/cds_review/; lần chạy sau tự nạp."
+    ),
+)
+def review_worksheets(paths: CdsPaths) -> dg.MaterializeResult:
+    import polars as pl
+
+    from pipelines.reference.cds_index import load_index
+    from pipelines.reports.review_sheets import SCORE_COLUMNS, write_review_worksheets
+
+    settings = paths.settings
+    labels = load_labels(settings.reference_file("labels_vi.csv"))
+    names = {
+        i.code: i.name for i in load_index(settings.reference_file("cds_index.yaml")).indicators
+    }
+    con = _read_analytics(paths)
+    try:
+        schools = con.sql(REVIEW_SCHOOLS_SQL).pl()
+        scores = con.sql(REVIEW_SCORES_SQL).pl()
+    finally:
+        con.close()
+    scores = scores.with_columns(
+        pl.col("indicator_code")
+        .replace_strict(names, default=None, return_dtype=pl.String)
+        .alias("indicator_name")
+    ).select(SCORE_COLUMNS)
+    folder = settings.warehouse_dir / "reports" / "tham_dinh"
+    written = write_review_worksheets(folder, schools, scores, labels)
+    per_year = schools.group_by("school_year").len().sort("school_year")
+    return dg.MaterializeResult(
+        metadata={
+            "thư mục": dg.MetadataValue.path(str(folder)),
+            "số phiếu": len(written),
+            "số phiếu theo năm học": dg.MetadataValue.json(
+                dict(zip(per_year["school_year"], per_year["len"], strict=True))
+            ),
+            "ví dụ": dg.MetadataValue.path(str(folder / next(iter(written)))) if written else "",
+            "cách dùng": (
+                "Điền cột 'Kết quả thẩm định' (Đồng ý / Không đồng ý / Điều chỉnh), 'Điểm thẩm "
+                "định' khi điều chỉnh, 'Lý do', 'Ngày thẩm định'; chép tệp vào raw/cds_review/"
+            ),
+            "dagster/row_count": sum(written.values()),
+        }
+    )
+
+
+REPORT_ASSETS = [
+    parquet_exports,
+    excel_report,
+    html_report,
+    school_todo,
+    statistical_forms,
+    review_worksheets,
+]

@@ -3,6 +3,9 @@
 -- An indicator with a cross-check compares the school's figure (self_value) with the
 -- warehouse's (source_value, int_cds__source_measures): beyond the tolerance it is scored
 -- from the warehouse's figure and flagged contradicts_sources (contract §6, "Cross-checks").
+-- The office's current decision (contract §2.6) gives the reviewed score: approve → the self
+-- score capped at max_points (mandatory: met as self-declared), reject → 0 (not met), adjust
+-- → the score given (capped); without a current decision the verified score stands.
 with latest_submissions as (
     select * from {{ ref('int_submissions__versions') }}
     where report = 'cds_assessment' and is_latest
@@ -27,6 +30,14 @@ answers as (
 
 source_measures as (
     select * from {{ ref('int_cds__source_measures') }}
+),
+
+review as (
+    -- the office's current decision on each indicator (contract §2.6)
+    select school_code, school_year, indicator_code, decision, reviewed_score, reviewed_met,
+        reason, reviewed_on
+    from {{ ref('int_cds__review_decisions') }}
+    where is_current and indicator_code is not null
 ),
 
 scaffold as (
@@ -180,6 +191,33 @@ scored as (
         and bp.indicator_code = a.indicator_code
 ),
 
+reviewed as (
+    select
+        s.*,
+        r.decision as review_decision,
+        r.reason as review_reason,
+        r.reviewed_on,
+        case
+            when s.rule = 'mandatory' then null
+            when r.decision = 'approve' then s.self_points
+            when r.decision = 'reject' then 0
+            when r.decision = 'adjust' then least(r.reviewed_score, s.max_points)
+            else s.verified_points
+        end as reviewed_points,
+        case
+            when s.rule <> 'mandatory' then null
+            when r.decision = 'approve' then s.self_met
+            when r.decision = 'reject' then false
+            when r.decision = 'adjust' then r.reviewed_met
+            else s.verified_met
+        end as reviewed_met
+    from scored as s
+    left join review as r
+        on r.school_code = s.school_code
+        and r.school_year = s.school_year
+        and r.indicator_code = s.indicator_code
+),
+
 flagged as (
     select
         *,
@@ -198,7 +236,7 @@ flagged as (
             ],
             lambda f: f is not null
         ) as flags
-    from scored
+    from reviewed
 )
 
 select * from flagged

@@ -43,9 +43,7 @@ with_results as (
         m.verified_level,
         m.group1_verified_score,
         m.group2_verified_score,
-        -- no review decision is loaded yet (raw/cds_review, contract §2.6 is not built): every
-        -- assessment is not_reviewed, so n_approved and n_returned count 0, not unknown
-        case when m.school_code is not null then 'not_reviewed' end as review_status
+        m.review_status
     from school_years as sy
     left join {{ ref('cds_maturity_school') }} as m
         on m.school_code = sy.school_code and m.school_year = sy.school_year

@@ -1,7 +1,8 @@
 -- Each school year counts the schools of the registry in force for it (contract §2.1): a
 -- later registry moving or closing a school does not rewrite an earlier year. A school whose
 -- registry names no district (after the 2025 reform) is in no district row: see
--- cds_maturity_area for communes and provinces.
+-- cds_maturity_area for communes and provinces. n_approved and n_returned count the
+-- assessments the office approved or returned (review_status, contract §2.6).
 with schools as (
     select * from {{ ref('int_schools__by_year') }}
     where in_year_registry and is_active and district_code is not null
@@ -37,7 +38,8 @@ with_results as (
         m.school_code is not null as is_assessed,
         m.verified_level,
         m.group1_verified_score,
-        m.group2_verified_score
+        m.group2_verified_score,
+        m.review_status
     from school_years as sy
     left join {{ ref('cds_maturity_school') }} as m
         on m.school_code = sy.school_code and m.school_year = sy.school_year
@@ -54,6 +56,8 @@ aggregated as (
         count(*) filter (where verified_level = 1) as n_level1,
         count(*) filter (where verified_level = 2) as n_level2,
         count(*) filter (where verified_level = 3) as n_level3,
+        count(*) filter (where review_status = 'approved') as n_approved,
+        count(*) filter (where review_status = 'returned') as n_returned,
         round(avg(group1_verified_score::decimal(18, 4)), 2)::double as avg_group1_verified,
         round(avg(group2_verified_score::decimal(18, 4)), 2)::double as avg_group2_verified
     from with_results
@@ -77,7 +81,9 @@ final as (
         round(100.0 * (n_level2 + n_level3) / nullif(n_schools, 0), 2) as pct_level2_plus,
         round(100.0 * n_assessed / nullif(n_schools, 0), 2) as pct_assessed,
         avg_group1_verified,
-        avg_group2_verified
+        avg_group2_verified,
+        n_approved,
+        n_returned
     from aggregated
 )
 

@@ -1,5 +1,22 @@
+-- The office's review (contract §2.6): review_status from the current whole-assessment
+-- decision (reject → returned, approve → approved), else in_review when an indicator
+-- decision is current, else not_reviewed; reviewed_level is the lower group level of the
+-- reviewed scores, null when the assessment is returned to the school.
 with groups as (
     select * from {{ ref('int_cds__group_scores') }}
+),
+
+review as (
+    select
+        school_code,
+        school_year,
+        max(decision) filter (where indicator_code is null) as assessment_decision,
+        max(reason) filter (where indicator_code is null) as assessment_reason,
+        max(reviewed_on) as last_reviewed_on,
+        count(*) filter (where indicator_code is not null) as n_review_decisions
+    from {{ ref('int_cds__review_decisions') }}
+    where is_current
+    group by school_code, school_year
 ),
 
 submissions as (
@@ -39,6 +56,9 @@ per_school as (
         -- the school's level is the lowest of its group levels
         min(self_level) as self_level,
         min(verified_level) as verified_level,
+        max(reviewed_score) filter (where group_code = '1') as group1_reviewed_score,
+        max(reviewed_score) filter (where group_code = '2') as group2_reviewed_score,
+        min(reviewed_level) as computed_reviewed_level,
         coalesce(sum(verified_points_on_assumed_items), 0) as verified_points_on_assumed_items
     from groups
     group by school_code, school_year, index_id
@@ -78,12 +98,28 @@ final as (
         sub.source_file,
         -- the trend (contract §6): the verified level of the school year before, if assessed
         prev.verified_level as previous_verified_level,
-        p.verified_level - prev.verified_level as level_change
+        p.verified_level - prev.verified_level as level_change,
+        p.group1_reviewed_score,
+        p.group2_reviewed_score,
+        case
+            when r.assessment_decision = 'reject' then 'returned'
+            when r.assessment_decision = 'approve' then 'approved'
+            when r.n_review_decisions > 0 then 'in_review'
+            else 'not_reviewed'
+        end as review_status,
+        case
+            when r.assessment_decision = 'reject' then null
+            else p.computed_reviewed_level
+        end as reviewed_level,
+        r.assessment_reason as review_reason,
+        r.last_reviewed_on as reviewed_on,
+        coalesce(r.n_review_decisions, 0) as n_review_decisions
     from per_school as p
     inner join submissions as sub
         on sub.school_code = p.school_code and sub.school_year = p.school_year
     left join schools as s on s.school_code = p.school_code and s.school_year = p.school_year
     left join calendar as c on c.school_year = p.school_year
+    left join review as r on r.school_code = p.school_code and r.school_year = p.school_year
     left join per_school as prev
         on prev.school_code = p.school_code
         and prev.school_year = (left(p.school_year, 4)::integer - 1)::varchar

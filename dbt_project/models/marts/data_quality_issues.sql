@@ -3,7 +3,8 @@
 -- version replaced are not listed. Choices the warehouse made between files are listed too:
 -- two versions or two registries of the same date, a report of a school that its year's
 -- registry does not list. A self-assessed figure that the exports or the statistical report
--- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures.
+-- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures;
+-- a review decision with no effect (review_stale, contract §2.6) with the resubmission.
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -219,6 +220,43 @@ cross_source as (
     left join labels as p on p.value_of = 'period' and p.code = c.source_period
 ),
 
+review_set_aside as (
+    -- a decision of the office with no effect (contract §2.6): made before the school's
+    -- latest resubmission (review_stale), or on a school year without an accepted assessment
+    select
+        d.load_seq,
+        'cds_review' as source,
+        d.source_file,
+        d.file_sha256,
+        d.sheet,
+        d.source_row,
+        'Ngày thẩm định' as field,
+        case when d.has_assessment then 'review_stale' else 'review_without_assessment' end
+            as rule_id,
+        'warning' as severity,
+        'rule_violation' as kind,
+        'Quyết định thẩm định ''' || coalesce(dl.label_vi, d.decision) || ''' ngày '
+            || strftime(d.reviewed_on, '%d/%m/%Y') || ' ('
+            || coalesce('tiêu chí ' || d.indicator_code, 'cả phiếu') || ') '
+            || case
+                when d.has_assessment
+                    then 'có trước ngày nộp của phiếu tự đánh giá đang dùng ('
+                        || strftime(d.assessment_submitted_on, '%d/%m/%Y') || ', tệp '''
+                        || d.assessment_file || '''): trường đã nộp phiếu sau quyết định'
+                        || ' này nên quyết định không còn hiệu lực; cần thẩm định phiếu'
+                        || ' đang dùng'
+                else 'nhưng trường chưa có phiếu tự đánh giá nào được nhận cho năm học '
+                    || d.school_year || ': không có hiệu lực'
+            end as message_vi,
+        strftime(d.reviewed_on, '%d/%m/%Y') as value,
+        d.school_code,
+        d.school_year,
+        'ca_nam' as period
+    from {{ ref('int_cds__review_decisions') }} as d
+    left join labels as dl on dl.value_of = 'review_decision' and dl.code = d.decision
+    where d.is_stale or not d.has_assessment
+),
+
 file_warnings as (
     -- what the warehouse chose between files: warnings on a whole file (no sheet, no row)
     select *, 'warning' as severity, 'file_warning' as kind
@@ -243,6 +281,8 @@ unioned as (
     select * from duplicate_ids
     union all by name
     select * from cross_source
+    union all by name
+    select * from review_set_aside
 ),
 
 final as (

@@ -1,5 +1,5 @@
 -- What a data officer chases before a deadline: reports missing that are overdue or due in
--- the next 14 days, and the open issues, ordered by how much they move the totals of the
+-- the next 14 days, self-assessments the office returned, and the open issues, ordered by how much they move the totals of the
 -- school's area: its district's learners when the registry gives it a district, else its
 -- province's (registries made since the 2025 reform name no district).
 with status as (
@@ -114,13 +114,33 @@ open_issues as (
     from {{ ref('data_quality_issues') }} as i
     left join labels as src on src.value_of = 'source' and src.code = i.source
     left join labels as p on p.value_of = 'period' and p.code = i.period
-    where i.school_code is not null
+    -- the office's own review decisions set aside (review_stale) are the office's work,
+    -- not the school's
+    where i.school_code is not null and i.source <> 'cds_review'
+),
+
+returned_assessments as (
+    -- a self-assessment the office returned (contract §2.6): the school must correct it
+    -- and submit it again
+    select
+        'returned_assessment' as item, m.school_code, 'cds_assessment' as source,
+        m.school_year, 'ca_nam' as period, null::date as due_on, null::bigint as days_late,
+        m.source_file, null::bigint as "row", 'Kết quả thẩm định' as field,
+        'Phiếu tự đánh giá CĐS năm học ' || m.school_year || ' bị trả lại khi thẩm định'
+            || coalesce(' ngày ' || strftime(m.reviewed_on, '%d/%m/%Y'), '')
+            || coalesce(': ' || m.review_reason, '')
+            || '. Đề nghị trường sửa và nộp lại phiếu' as message_vi,
+        'error' as severity
+    from {{ ref('cds_maturity_school') }} as m
+    where m.review_status = 'returned'
 ),
 
 items as (
     select * from missing_reports
     union all
     select * from open_issues
+    union all
+    select * from returned_assessments
 ),
 
 final as (
