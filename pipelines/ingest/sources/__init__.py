@@ -5,12 +5,13 @@ from pipelines.ingest.sources.cds_assessment import CDS_ASSESSMENT
 from pipelines.ingest.sources.emis_report import EMIS_REPORT
 from pipelines.ingest.sources.schools import SCHOOLS
 from pipelines.ingest.sources.students import STUDENTS
+from pipelines.ingest.sources.sync_log import SYNC_LOG
 from pipelines.ingest.sources.teachers import TEACHERS
 
 # The source registry: every raw source, declared once in its own module (docs/adding-a-source.md).
 # The registry comes first: the others' rules check school codes against it.
 SOURCES: dict[str, Source] = {
-    s.name: s for s in (SCHOOLS, CDS_ASSESSMENT, EMIS_REPORT, STUDENTS, TEACHERS)
+    s.name: s for s in (SCHOOLS, CDS_ASSESSMENT, EMIS_REPORT, STUDENTS, TEACHERS, SYNC_LOG)
 }
 
 # report → the periods it is due in: what reporting_calendar.csv may schedule
