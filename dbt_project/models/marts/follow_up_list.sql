@@ -1,5 +1,6 @@
 -- What a data officer chases before a deadline: reports missing that are overdue or due in
--- the next 14 days, and the open issues, ordered by how much they move the totals of the
+-- the next 14 days, pushes to the sector database missing once their window opened
+-- (int_sync__expected), and the open issues, ordered by how much they move the totals of the
 -- school's area: its district's learners when the registry gives it a district, else its
 -- province's (registries made since the 2025 reform name no district).
 with status as (
@@ -97,6 +98,14 @@ missing_reports as (
     where s.status = 'missing' and s.due_on <= {{ run_date() }} + interval 14 day
 ),
 
+missing_pushes as (
+    -- listed here with the window's due date, not again as an issue
+    select
+        'missing_push' as item, school_code, source, school_year, period, due_on, days_late,
+        source_file, source_row as "row", field, message_vi, severity
+    from {{ ref('int_sync__missing_pushes') }}
+),
+
 open_issues as (
     -- a rejected file that names its school (contract §6): the school is asked to send
     -- that report again, named in words
@@ -115,10 +124,13 @@ open_issues as (
     left join labels as src on src.value_of = 'source' and src.code = i.source
     left join labels as p on p.value_of = 'period' and p.code = i.period
     where i.school_code is not null
+      and i.rule_id <> 'sync_push_missing'
 ),
 
 items as (
     select * from missing_reports
+    union all
+    select * from missing_pushes
     union all
     select * from open_issues
 ),
@@ -147,7 +159,7 @@ final as (
         case when aw.area_code is not null then aw.area_name else ca.area_name end as area_name,
         coalesce(aw.pct_of_area_learners, 0) as pct_of_area_learners,
         row_number() over (
-            order by i.item = 'missing_report' desc, i.severity = 'error' desc,
+            order by i.item in ('missing_report', 'missing_push') desc, i.severity = 'error' desc,
                      coalesce(aw.pct_of_area_learners, 0) desc, coalesce(i.days_late, 0) desc,
                      i.school_code, i.source, i.school_year, i.period, i.source_file, i."row",
                      i.field, i.message_vi
