@@ -429,6 +429,7 @@ def test_excel_report_reopened(sample: dict) -> None:
         "Tình hình nộp báo cáo",
         "Đầy đủ dữ liệu",
         "Chỉ tiêu hạ tầng",
+        "Đẩy dữ liệu CSDL ngành",
         "Việc cần đôn đốc",
         "Lỗi dữ liệu",
     ]
