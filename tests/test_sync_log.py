@@ -187,21 +187,25 @@ def test_generated_pushes_agree_with_the_exports_and_faults_are_located(tmp_path
     table = pl.read_excel(
         tmp_path / f["file"], sheet_name="LichSuDay", read_options={"header_row": 2}
     )
-    for kind, status in (
-        ("sync_push_failed", "Đẩy lỗi"),
-        ("sync_push_partial", "Tổng hợp lỗi"),
-        ("sync_push_repeated", "Đẩy thành công"),
+    # the cell data_quality_issues names for each: the status of a failed push, the failed
+    # count of a partial one (a repeated push is no issue: its current push succeeded)
+    for kind, status, column in (
+        ("sync_push_failed", "Đẩy lỗi", "Trạng thái"),
+        ("sync_push_partial", "Tổng hợp lỗi", "Thất bại"),
+        ("sync_push_repeated", "Đẩy thành công", "Trạng thái"),
     ):
         x = by_kind[kind]
         row = table.row(x["row"] - f["first_data_row"], named=True)
-        assert (row["Mã trường"], row["Trạng thái"], x["column"]) == (
+        assert (row["Mã trường"], row["Trạng thái"], x["column"], x["sheet"]) == (
             x["school_code"],
             status,
-            "Trạng thái",
+            column,
+            "LichSuDay",
         )
         assert row["Thành công"] + row["Thất bại"] == row["Đẩy lên bộ"]
+    assert by_kind["sync_push_partial"]["value"] == by_kind["sync_push_partial"]["failed"] > 0
     missing = by_kind["sync_push_missing"]
-    assert missing["row"] is None and missing["column"] == "Đợt đẩy"
+    assert (missing["sheet"], missing["row"], missing["column"]) == (None, None, "Đợt đẩy")
     same_key = table.filter(
         (pl.col("Mã trường") == missing["school_code"])
         & (pl.col("Học kỳ") == f"HK{missing['term']}")

@@ -209,26 +209,35 @@ def write_sync_logs(
                 "first_data_row": first,
             }
         )
-        for kind, target in chosen:
-            kept = next((i for i, p in enumerate(pushes) if p is target), None)
-            located.append(
-                {
-                    "kind": kind,
-                    "source": "sync_log",
-                    "file": path,
-                    "sheet": None if suffix == ".csv" else SHEET,
-                    "row": None if kept is None else first + kept,
-                    "column": "Đợt đẩy" if kept is None else "Trạng thái",
-                    "value": BATCH_LABEL[target.batch] if kept is None else target.status,
-                    "school_code": target.school,
-                    "school_year": year,
-                    "period": None,
-                    "term": target.term,
-                    "stage": target.stage,
-                    "batch": target.batch,
-                    "pushed": target.n,
-                    "succeeded": target.succeeded,
-                    "failed": target.failed,
-                }
-            )
+        located += [_located(kind, target, pushes, path, first, suffix) for kind, target in chosen]
     return files, located
+
+
+def _located(
+    kind: str, target: Push, pushes: list[Push], path: str, first: int, suffix: str
+) -> dict:
+    """The manifest's record of a fault: the cell that shows it (a missing push: its file
+    and the column it is missing from, no sheet or row), and the push it is about."""
+    kept = next((i for i, p in enumerate(pushes) if p is target), None)
+    column, value = {
+        "sync_push_missing": ("Đợt đẩy", BATCH_LABEL[target.batch]),
+        "sync_push_partial": ("Thất bại", target.failed),
+    }.get(kind, ("Trạng thái", target.status))
+    return {
+        "kind": kind,
+        "source": "sync_log",
+        "file": path,
+        "sheet": None if suffix == ".csv" or kept is None else SHEET,
+        "row": None if kept is None else first + kept,
+        "column": column,
+        "value": value,
+        "school_code": target.school,
+        "school_year": target.year,
+        "period": None,
+        "term": target.term,
+        "stage": target.stage,
+        "batch": target.batch,
+        "pushed": target.n,
+        "succeeded": target.succeeded,
+        "failed": target.failed,
+    }
