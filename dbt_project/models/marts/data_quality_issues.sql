@@ -23,10 +23,24 @@ superseded_versions as (
     where not is_latest
 ),
 
+sync_rows as (
+    -- a push history holds many schools: a warning on one of its rows names that row's
+    -- school and year (a quarantined row did not land, and names none)
+    select load_seq, sheet, source_row, school_code, school_year
+    from {{ ref('stg_landing__sync_log') }}
+),
+
 current_issues as (
-    select *
-    from issues
-    where load_seq not in (select load_seq from superseded_versions)
+    select
+        i.* replace (
+            coalesce(i.school_code, r.school_code) as school_code,
+            coalesce(i.school_year, r.school_year) as school_year
+        )
+    from issues as i
+    left join sync_rows as r
+        on i.source = 'sync_log' and r.load_seq = i.load_seq
+        and r.sheet is not distinct from i.sheet and r.source_row = i.source_row
+    where i.load_seq not in (select load_seq from superseded_versions)
 ),
 
 duplicate_files as (
