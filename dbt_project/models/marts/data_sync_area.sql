@@ -19,9 +19,9 @@ school_batches as (
     -- one row per school, year, term and batch: its stages' current pushes together
     select
         school_code, school_year, term, batch,
-        sum(pushed) as pushed,
-        sum(succeeded) as succeeded,
-        sum(failed) as failed,
+        sum(pushed)::bigint as pushed,
+        sum(succeeded)::bigint as succeeded,
+        sum(failed)::bigint as failed,
         bool_or(status <> 'success' or failed > 0) as has_failed_push
     from current_pushes
     group by all
@@ -60,9 +60,9 @@ aggregated as (
         count(*) filter (
             where has_failed_push or (is_expected and not has_push)
         ) as n_schools_failed_or_missing,
-        coalesce(sum(pushed), 0) as pushed,
-        coalesce(sum(succeeded), 0) as succeeded,
-        coalesce(sum(failed), 0) as failed,
+        coalesce(sum(pushed), 0)::bigint as pushed,
+        coalesce(sum(succeeded), 0)::bigint as succeeded,
+        coalesce(sum(failed), 0)::bigint as failed,
         round(100.0 * sum(succeeded) / nullif(sum(pushed), 0), 2) as success_rate
     from placed
     group by area_level, area_code, school_year, term, batch
