@@ -527,7 +527,7 @@ SYNC_MISSING_OF = (
     " from marts.data_quality_issues i, f"
     " join marts.follow_up_list u on u.school_code = i.school_code and u.message_vi = i.message_vi"
     " where f.file is not null and i.rule_id = 'sync_push_missing'"
-    " and i.school_code = '{school}' and i.value = 'Giáo viên – học kỳ 1'"
+    " and i.school_code = '{school}' and i.value = '{school}: Giáo viên, học kỳ 1, năm học 2024-2025'"
 )
 SYNC_RULES_OF = (
     "select string_agg(rule_id || ' ' || value, '; ' order by rule_id) "

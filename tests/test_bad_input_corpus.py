@@ -67,7 +67,14 @@ def test_the_corpus_is_wide_enough() -> None:
     warnings = [c for c in CASES if c.outcome in ("warning", "quarantined")]
     assert all(c.at is not None for c in warnings), [c.name for c in warnings if c.at is None]
     sources = {c.path.split("/")[0] for c in CASES}
-    assert sources == {"schools", "cds_assessment", "emis_report", "students", "teachers"}
+    assert sources == {
+        "schools",
+        "cds_assessment",
+        "emis_report",
+        "students",
+        "teachers",
+        "sync_log",
+    }
     assert len({c.path for c in CASES}) == len(CASES)
 
 

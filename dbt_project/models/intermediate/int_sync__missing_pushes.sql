@@ -29,7 +29,10 @@ final as (
             || case when e.days_late > 0 then ', quá hạn ' || e.days_late::varchar || ' ngày'
                 else '' end
             || '): lịch sử đẩy dữ liệu không có lần đẩy nào của trường' as message_vi,
-        coalesce(b.label_vi, e.batch) || ' – học kỳ ' || e.term::varchar as value,
+        -- the school and year in the value too: issue_id hashes file, row, field, rule and value,
+        -- and every missing push of a year is named against the same file with no row
+        e.school_code || ': ' || coalesce(b.label_vi, e.batch) || ', học kỳ ' || e.term::varchar
+            || ', năm học ' || e.school_year as value,
         e.school_code,
         e.school_year,
         null as period,
