@@ -150,18 +150,22 @@ def write_emis_report(
     year: str,
     period_label: str,
     submitted: str,
-    values: dict[str, int],
+    values: dict[str, int | tuple[int, int | None, int | None]],
     name: str,
 ) -> Path:
     """A statistical report (contract §2.3): header block, then one row per code with its
-    total (female and ethnic left blank). `period_label` as written: `Đầu năm`, `Cuối năm`."""
+    total, or (total, female, ethnic) (female and ethnic blank when only a total is given).
+    `period_label` as written: `Đầu năm`, `Cuối năm`."""
     header: list[tuple[str, object]] = [
         ("Mã trường", school),
         ("Năm học", year),
         ("Kỳ báo cáo", period_label),
         ("Ngày báo cáo", submitted),
     ]
-    rows = [[code, f"Chỉ tiêu {code}", total, None, None] for code, total in values.items()]
+    rows = [
+        [code, f"Chỉ tiêu {code}", *(v if isinstance(v, tuple) else (v, None, None))]
+        for code, v in values.items()
+    ]
     path = raw / "emis_report" / name
     write_table(
         path,

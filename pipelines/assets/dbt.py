@@ -4,11 +4,13 @@ dbt tests become asset checks; unit tests are run by the test suite, not on ever
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
+from pipelines.dbt_selection import buildable_nodes
 from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.warehouse_lock import warehouse_lock
@@ -256,11 +259,9 @@ def failing_examples(con, compiled_sql: str | None, limit: int = 5) -> pl.DataFr
 
 
 def _with_examples(result: dg.AssetCheckResult, compiled: dict, con) -> dg.AssetCheckResult:
-    unique_id = result.metadata.get("unique_id")
-    unique_id = getattr(unique_id, "value", unique_id)
+    unique_id = _meta(result, "unique_id")
     examples = failing_examples(con, compiled.get(unique_id))
-    count = result.metadata.get("dagster_dbt/failed_row_count")
-    count = getattr(count, "value", count)
+    count = _meta(result, "dagster_dbt/failed_row_count")
     return dg.AssetCheckResult(
         passed=result.passed,
         asset_key=result.asset_key,
@@ -272,50 +273,157 @@ def _with_examples(result: dg.AssetCheckResult, compiled: dict, con) -> dg.Asset
     )
 
 
+TRANSLATOR = LayeredTranslator()
+
+
+def _whole_project(context: dg.AssetExecutionContext) -> bool:
+    """Whether this step builds every dbt model and test (a full run, not a UI subset)."""
+    assets_def = context.assets_def
+    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
+        context.selected_asset_check_keys
+    ) == set(assets_def.check_keys)
+
+
+def _plan(context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, manifest: dict):
+    """What this build must run since the last successful one, and the state it builds from."""
+    from pipelines.dbt_selection import BuildState, plan_build, project_fingerprint
+    from pipelines.dbt_state import last_state, missing_relations, source_fingerprints
+    from pipelines.settings import run_date
+
+    with duckdb.get_connection() as con:
+        state = BuildState(
+            project_fingerprint(manifest),
+            run_date().isoformat(),
+            source_fingerprints(con, manifest),
+        )
+        previous = last_state(con)
+        plan = plan_build(manifest, previous, state, missing_relations(con, manifest))
+    total = len(buildable_nodes(manifest))
+    context.log.info(
+        f"dbt: {'dựng toàn bộ' if plan.full else f'dựng {len(plan.nodes)}/{total} nút'} "
+        f"({plan.reason})"
+    )
+    return plan, state, previous
+
+
+def _unchanged_outputs(context: dg.AssetExecutionContext, manifest: dict, plan) -> list:
+    """An output for every model this build does not run, in dependency order: its table
+    already holds what a rebuild would give (none of its inputs changed), and the steps
+    after it wait for it."""
+    from pipelines.dbt_selection import unchanged_models
+
+    return [
+        dg.Output(
+            None,
+            output_name=context.assets_def.get_output_name_for_asset_key(
+                TRANSLATOR.get_asset_key(manifest["nodes"][uid])
+            ),
+            metadata={
+                "dựng lại": False,
+                "lý do": "không đầu vào nào đổi từ lần dựng thành công trước",
+            },
+        )
+        for uid in unchanged_models(manifest, plan)
+    ]
+
+
+def _kept_check_results(context: dg.AssetExecutionContext, manifest: dict, plan, previous):
+    """The result of every test this build does not run: the last build's, which stands
+    because none of the test's inputs changed (a warning test that failed still fails)."""
+    from dagster_dbt.asset_utils import get_asset_check_key_for_test
+
+    from pipelines.dbt_selection import unchanged_tests
+
+    checks = set(context.assets_def.check_keys)
+    for uid in unchanged_tests(manifest, plan):
+        key = get_asset_check_key_for_test(manifest, TRANSLATOR, uid, dbt_project)
+        if key is None or key not in checks:
+            continue
+        warned = uid in previous.warned
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=not warned,
+            severity=dg.AssetCheckSeverity.WARN if warned else dg.AssetCheckSeverity.ERROR,
+            description=f"dbt test {key.name}: {'không đạt' if warned else 'đạt'} ở lần dựng "
+            "trước; không chạy lại vì không đầu vào nào đổi.",
+            metadata={"chạy lại": False, "unique_id": uid},
+        )
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     ensure_manifest()
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
-        dagster_dbt_translator=LayeredTranslator(),
+        dagster_dbt_translator=TRANSLATOR,
         pool=DUCKDB_POOL,
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseDuckDB):
-        """dbt build; failed tests get their first failing rows as metadata (read once dbt
-        has released the warehouse), and a failed build names the tests that broke."""
+        """dbt build of what changed since the last successful build of the whole project
+        (`pipelines.dbt_selection`; everything on a first run, a changed project or a UI
+        subset); failed tests get their first failing rows as metadata (read once dbt has
+        released the warehouse), and a failed build names the tests that broke."""
+        from pipelines.dbt_selection import exclusion_args, warned_after
+        from pipelines.dbt_state import record_build
+
         failed: list[dg.AssetCheckResult] = []
         prune_invocations(TARGET_DIR)
+        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+        whole = _whole_project(context)
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
-            invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test"],
-                context=context,
-                raise_on_error=False,
-            )
-            for event in invocation.stream():
-                if isinstance(event, dg.AssetCheckResult) and not event.passed:
-                    failed.append(event)
-                else:
-                    yield event
+            plan, state, previous = _plan(context, duckdb, manifest) if whole else (None,) * 3
+            invocation = None
+            if plan is not None and not plan.full:  # before the models that read them
+                yield from _unchanged_outputs(context, manifest, plan)
+                yield from _kept_check_results(context, manifest, plan, previous)
+            if plan is None or plan.nodes:
+                args = ["build", "--exclude-resource-type", "unit_test"]
+                if plan is not None and not plan.full:
+                    args += exclusion_args(manifest, plan)
+                invocation = dbt.cli(args, context=context, raise_on_error=False)
+                for event in invocation.stream():
+                    if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                        failed.append(event)
+                    else:
+                        yield event
         if failed:
-            nodes = invocation.get_artifact("manifest.json")["nodes"]
-            compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
-            with duckdb.get_connection() as con:
-                failed = [_with_examples(r, compiled, con) for r in failed]
-            for result in failed:
-                log = context.log.warning if result.severity.value == "WARN" else context.log.error
-                log(result.description)
+            failed = _explained(context, duckdb, invocation, failed)
             yield from failed
-        _keep_partial_parse(invocation)
-        if not invocation.is_successful():
-            broken = [r.description for r in failed if r.severity.value == "ERROR"]
-            raise dg.Failure(
-                description="dbt build thất bại: "
-                + ("; ".join(broken) if broken else "xem nhật ký dbt của bước này"),
-                metadata={"failed_tests": len(broken)},
-            )
+        if invocation is not None:
+            _keep_partial_parse(invocation)
+            if not invocation.is_successful():
+                broken = [r.description for r in failed if r.severity.value == "ERROR"]
+                raise dg.Failure(
+                    description="dbt build thất bại: "
+                    + ("; ".join(broken) if broken else "xem nhật ký dbt của bước này"),
+                    metadata={"failed_tests": len(broken)},
+                )
+        if plan is not None:  # what the models are now made from
+            warned = {_meta(r, "unique_id") for r in failed if r.severity.value == "WARN"}
+            state = replace(state, warned=warned_after(previous, plan, warned))
+            with duckdb.get_connection() as con:
+                record_build(con, state, plan, len(buildable_nodes(manifest)), context.run_id)
 
     return dbt_models
+
+
+def _explained(context, duckdb: WarehouseDuckDB, invocation, failed: list) -> list:
+    """The failed tests' results with their first failing rows, each logged."""
+    nodes = invocation.get_artifact("manifest.json")["nodes"]
+    compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
+    with duckdb.get_connection() as con:
+        failed = [_with_examples(r, compiled, con) for r in failed]
+    for result in failed:
+        log = context.log.warning if result.severity.value == "WARN" else context.log.error
+        log(result.description)
+    return failed
+
+
+def _meta(result: dg.AssetCheckResult, name: str) -> Any:
+    value = result.metadata.get(name)
+    return getattr(value, "value", value)
 
 
 @dg.asset(

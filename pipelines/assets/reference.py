@@ -16,6 +16,7 @@ from pipelines.reference.code_lists import load_code_lists
 from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels_frame
+from pipelines.reference.statistical_forms import load_statistical_forms
 from pipelines.reference.store import replace_table, store_index
 from pipelines.reference.sync_calendar import load_sync_calendar
 from pipelines.resources import CdsPaths
@@ -167,6 +168,19 @@ labels_vi = reference_table(
     "cáo, cấp học…). Danh sách việc cần đôn đốc và các thông báo lỗi ghi tên này thay cho mã.",
 )
 
+statistical_forms = reference_table(
+    "statistical_forms",
+    "statistical_forms.csv",
+    load_statistical_forms,
+    "Biểu mẫu thống kê đầu năm Sở gửi Bộ (statistical_forms.csv, Thông tư 25/2024: 01.ĐN-MN, "
+    "02.ĐN-TH, 03.ĐN-THCS): mỗi dòng một chỉ tiêu của biểu theo thứ tự, với TT, tên, đơn vị "
+    "tính, mã số và cách kho dữ liệu tính (đếm trường, cộng mã số của báo cáo thống kê), hoặc "
+    "lý do để trống. Bố cục theo biểu đã công bố năm 2020; lời văn 2025 chưa được xác nhận.",
+    preview=lambda f: f.filter(f["method"] != "heading").select(
+        "form", "ma_so", "label", "method", "codes", "levels"
+    ),
+)
+
 REFERENCE_ASSETS = [
     cds_index,
     reporting_calendar,
@@ -175,4 +189,5 @@ REFERENCE_ASSETS = [
     emis_indicators,
     consistency_rules,
     labels_vi,
+    statistical_forms,
 ]

@@ -165,4 +165,47 @@ def school_todo(paths: CdsPaths) -> dg.MaterializeResult:
     )
 
 
-REPORT_ASSETS = [parquet_exports, excel_report, html_report, school_todo]
+@dg.asset(
+    key=["publish", "statistical_forms"],
+    group_name="publish",
+    owners=[OWNER],
+    kinds={"excel"},
+    deps=[ANALYTICS],
+    description=(
+        "Biểu mẫu thống kê đầu năm Sở gửi Bộ (Thông tư 25/2024: 01.ĐN-MN, 02.ĐN-TH, "
+        "03.ĐN-THCS), warehouse/reports/bieu_mau/<năm học>/<biểu>.xlsx cho tỉnh, và cùng biểu "
+        "cho từng xã (xa/<mã>/) và từng huyện cũ (huyen/<mã>/): khối tiêu đề, dòng chữ cái, "
+        "các chỉ tiêu theo thứ tự của reference/statistical_forms.csv, cột Tổng số / Công lập / "
+        "Tư thục (/ Dân lập), Nữ, Dân tộc; trang cuối 'Chỉ tiêu chưa có dữ liệu' liệt kê các "
+        "dòng để trống và lý do. Số liệu từ bảng statistical_forms_area."
+    ),
+)
+def statistical_forms(paths: CdsPaths) -> dg.MaterializeResult:
+    settings = paths.settings
+    from pipelines.reference.statistical_forms import load_statistical_forms
+    from pipelines.reports.statistical_forms import write_statistical_forms  # xlsxwriter
+
+    layout = load_statistical_forms(settings.reference_file("statistical_forms.csv"))
+    con = _read_analytics(paths)
+    try:
+        values = con.sql(
+            "select * from marts.statistical_forms_area order by school_year, area_level, "
+            "area_code, form, row_order"
+        ).pl()
+    finally:
+        con.close()
+    folder = settings.warehouse_dir / "reports" / "bieu_mau"
+    written = write_statistical_forms(folder, values, layout)
+    return dg.MaterializeResult(
+        metadata={
+            "thư mục": dg.MetadataValue.path(str(folder)),
+            "biểu của tỉnh": dg.MetadataValue.json(written["province_files"]),
+            "số tệp": written["n_workbooks"],
+            "số chỉ tiêu tính được mỗi biểu": dg.MetadataValue.json(written["computed_rows"]),
+            "số chỉ tiêu chưa có dữ liệu mỗi biểu": dg.MetadataValue.json(written["blank_rows"]),
+            "năm học": ", ".join(values["school_year"].unique(maintain_order=True).to_list()),
+        }
+    )
+
+
+REPORT_ASSETS = [parquet_exports, excel_report, html_report, school_todo, statistical_forms]

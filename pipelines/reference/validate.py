@@ -13,6 +13,7 @@ from pipelines.reference.consistency_rules import load_consistency_rules
 from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels
 from pipelines.reference.layouts import load_layouts
+from pipelines.reference.statistical_forms import load_statistical_forms
 from pipelines.reference.sync_calendar import load_sync_calendar
 
 
@@ -32,6 +33,7 @@ def loaders(
         "consistency_rules.csv": load_consistency_rules,
         "labels_vi.csv": load_labels,
         "layouts.yaml": lambda path: load_layouts(path, layout_columns, layout_fields),
+        "statistical_forms.csv": load_statistical_forms,
     }
 
 
