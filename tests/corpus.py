@@ -30,6 +30,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.generate.build import COLUMNS
+from pipelines.generate.sync import COLUMNS as SYNC_COLUMNS
 from pipelines.generate.writers import Layout, write_table
 from tests.builders import write_c1_students, write_csdl_staff, write_registry
 
@@ -482,6 +483,59 @@ def _text(text: str, encoding: str) -> Callable[[Path], None]:
 GOOD = [student_row(i) for i in range(1, 4)]
 
 
+def push(
+    school: str,
+    batch: str,
+    status: str,
+    counts: tuple[int, int, int],
+    at: str,
+    term: str = "HK1",
+    stage: str = "GK1",
+) -> list[object]:
+    """One row of a push history (contract §2.7): counts are (pushed, succeeded, failed)."""
+    pushed, succeeded, failed = counts
+    return [school, "SMAS", YEAR, term, stage, batch, status, pushed, pushed, succeeded, failed, at]
+
+
+def sync_log(rows: list[list[object]]) -> Callable[[Path], None]:
+    """A push history as the province exports it: a title, the table, no header block
+    (title on row 1, table header on row 3, data from row 4)."""
+
+    def build(path: Path) -> None:
+        write_table(path, header=[], columns=SYNC_COLUMNS, rows=rows,
+                    layout=Layout(title="LỊCH SỬ ĐẨY DỮ LIỆU"))  # fmt: skip
+
+    return build
+
+
+# the issues and the current push a push-history case leaves, the file bound to `?` once
+SYNC_ISSUE_OF = (
+    "with f as (select ? as file) select message_vi from marts.data_quality_issues, f "
+    "where source_file = f.file and rule_id = "
+)
+SYNC_CURRENT_OF = (
+    "with f as (select ? as file) "
+    "select status || ' ' || n_pushes::varchar || ' ' || success_rate::varchar || ' '"
+    " || (select count(*) from marts.data_quality_issues i where i.source_file = f.file)::varchar"
+    " from marts.data_sync_school, f where school_code = '{school}' and batch = 'classes'"
+    " and term = 1"
+)
+SYNC_MISSING_OF = (
+    "with f as (select ? as file) "
+    "select regexp_replace(i.message_vi, 'quá hạn [0-9]+ ngày', 'quá hạn … ngày') || ' | '"
+    " || u.item || ' ' || strftime(u.due_on, '%d/%m/%Y')"
+    " from marts.data_quality_issues i, f"
+    " join marts.follow_up_list u on u.school_code = i.school_code and u.message_vi = i.message_vi"
+    " where f.file is not null and i.rule_id = 'sync_push_missing'"
+    " and i.school_code = '{school}' and i.value = '{school}: Giáo viên, học kỳ 1, năm học 2024-2025'"
+)
+SYNC_RULES_OF = (
+    "select string_agg(rule_id || ' ' || value, '; ' order by rule_id) "
+    "from marts.data_quality_issues where source_file = ? and rule_id like '%pushed_vs%'"
+)
+PUSHED, TALLY, ALONE = "31000005", "31000006", "31000004"  # schools with no other files
+
+
 def _landed(sql: str, expected: object) -> tuple[str, object]:
     return sql, expected
 
@@ -926,5 +980,68 @@ CASES: list[Case] = [
     Case("review: a required column missing", "cds_review/thieu_cot.csv",
          review([review_row()[:7]], columns=REVIEW_COLUMNS[:7]),
          "rejected", "missing_required_column", "Ngày thẩm định", sheet=None),
+    # the push history (contract §2.7, issue 20): each kind of push lands where the contract
+    # says, with its Vietnamese message (values written out by hand)
+    Case("push log: a failed push", "sync_log/2024-2025/day_loi.xlsx",
+         sync_log([push(TH, "Học sinh", "Đẩy lỗi", (300, 0, 300), "20/09/2024 08:00")]),
+         "accepted", rows_read=1,
+         landed=_landed(SYNC_ISSUE_OF + "'sync_push_failed'",
+                        "Đẩy dữ liệu lên CSDL ngành chưa thành công (Đẩy lỗi): đợt Học sinh, học "
+                        "kỳ 1, giai đoạn GK1, năm học 2024-2025, phần mềm SMAS: 0/300 bản ghi "
+                        "thành công, 300 thất bại; trường sửa các bản ghi lỗi trên phần mềm quản "
+                        "lý nhà trường rồi đẩy lại")),
+    Case("push log: a partial push", "sync_log/2024-2025/day_mot_phan.xlsx",
+         sync_log([push(THCS, "Giáo viên", "Tổng hợp lỗi", (20, 18, 2), "21/09/2024 09:30")]),
+         "accepted", rows_read=1,
+         landed=_landed(SYNC_ISSUE_OF + "'sync_push_partial'",
+                        "Đẩy dữ liệu lên CSDL ngành chưa thành công (Tổng hợp lỗi): đợt Giáo "
+                        "viên, học kỳ 1, giai đoạn GK1, năm học 2024-2025, phần mềm SMAS: 18/20 "
+                        "bản ghi thành công, 2 thất bại; trường sửa các bản ghi lỗi trên phần "
+                        "mềm quản lý nhà trường rồi đẩy lại")),
+    # a failed attempt, then the same push again two hours later: the second is current,
+    # 2 pushes seen, 100 %, and no issue (the failed attempt is no longer current)
+    Case("push log: a repeated push", "sync_log/2024-2025/day_lai.xlsx",
+         sync_log([push(ALONE, "Lớp học", "Đẩy lỗi", (10, 0, 10), "22/09/2024 08:00"),
+                   push(ALONE, "Lớp học", "Đẩy thành công", (10, 10, 0), "22/09/2024 10:00")]),
+         "accepted", rows_read=2,
+         landed=_landed(SYNC_CURRENT_OF.format(school=ALONE), "success 2 100.0 0")),
+    # a school that pushed its classes of term 1 only: its staff of term 1 are missing (the
+    # window 05/09/2024 – 15/10/2024 of sync_calendar.csv closed long before the run)
+    Case("push log: a missing push", "sync_log/2024-2025/thieu_dot.xlsx",
+         sync_log([push(TALLY, "Lớp học", "Đẩy thành công", (8, 8, 0), "23/09/2024 08:00")]),
+         "accepted", rows_read=1,
+         landed=_landed(SYNC_MISSING_OF.format(school=TALLY),
+                        "Chưa đẩy dữ liệu lên CSDL ngành: đợt Giáo viên, học kỳ 1, năm học "
+                        "2024-2025 (mở từ 05/09/2024, hạn 15/10/2024, quá hạn … ngày): lịch sử "
+                        "đẩy dữ liệu không có lần đẩy nào của trường | missing_push 15/10/2024")),
+    Case("push log: a school not in the registry", "sync_log/2024-2025/truong_la.xlsx",
+         sync_log([push("31999999", "Học sinh", "Đẩy thành công", (5, 5, 0), "24/09/2024 08:00"),
+                   push(TH, "Giáo viên", "Đẩy thành công", (1, 1, 0), "24/09/2024 09:00")]),
+         "quarantined", "unknown_school", "Mã trường không có trong danh mục trường",
+         rows_read=2, at=((4, "Mã trường"),)),
+    Case("push log: counts that do not add up", "sync_log/2024-2025/lech_so.xlsx",
+         sync_log([push(TH, "Kết quả học tập", "Tổng hợp lỗi", (9, 5, 3), "25/09/2024 08:00",
+                        stage="CK1")]),
+         "warning", "sync_counts_mismatch", "'Thành công' + 'Thất bại' khác 'Đẩy lên bộ'",
+         rows_read=1, at=((4, "Đẩy lên bộ"),),
+         # the warning names its row's school: the follow-up list can ask that school
+         landed=_landed("select school_code || ' ' || school_year from marts.data_quality_issues"
+                        " where source_file = ? and rule_id = 'sync_counts_mismatch'",
+                        f"{TH} {YEAR}")),
+    # the rules pushed_vs (family across_sync): 10 pupils pushed, the school's export of the
+    # start of the year has 4 active and its report says 201 = 4: |10 − 4| / 4 > 5 %, twice
+    Case("pupils' export of a school that pushed more", f"students/{YEAR}/{PUSHED}.xlsx",
+         lambda p: students(p, [student_row(i, **{"Khối": "1"}) for i in range(901, 905)],
+                            school=PUSHED),
+         "accepted", rows_read=4),
+    Case("report of a school that pushed more", f"emis_report/{YEAR}/{PUSHED}.xlsx",
+         lambda p: emis(p, rows=[["201", "Tổng số học sinh", 4, 2, 0]], school=PUSHED),
+         "accepted", rows_read=1),
+    Case("push log: pupils pushed against the export and the report",
+         "sync_log/2024-2025/lech_nguon.xlsx",
+         sync_log([push(PUSHED, "Học sinh", "Đẩy thành công", (10, 10, 0), "26/09/2024 08:00")]),
+         "accepted", rows_read=1,
+         landed=_landed(SYNC_RULES_OF,
+                        "students_pushed_vs_export 10 / 4; students_pushed_vs_report 10 / 4")),
 ]
 # fmt: on

@@ -56,11 +56,16 @@ def test_manifest_lists_existing_files_and_every_kind(district) -> None:
     assert {f["kind"] for f in manifest["faults"]} == set(FAULT_KINDS)
     for f in manifest["faults"]:
         assert (out / f["file"]).is_file()
-        if f["kind"] not in FILE_FAULTS and f["kind"] != "emis_grade_missing":
+        # a missing grade or push is a row left out: its file and column, no row
+        if f["kind"] not in FILE_FAULTS and f["kind"] not in (
+            "emis_grade_missing",
+            "sync_push_missing",
+        ):
             assert f["row"] is not None and f["column"], f
     assert manifest["n_schools"] == 54
     levels = {e["source"] for e in manifest["events"]}
     assert {"emis_report", "students", "teachers", "cds_assessment"} <= levels
+    assert {f["source"] for f in manifest["files"]} >= {"sync_log"}
 
 
 def test_file_level_faults_make_files_unusable(district) -> None:

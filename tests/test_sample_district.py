@@ -43,7 +43,7 @@ from tests.conftest import (
 # one run over the sample, shared (tests/conftest.py: SAMPLE_RUN_MODULES)
 pytestmark = pytest.mark.e2e
 
-INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers"}
+INGESTED = {"schools", "cds_assessment", "emis_report", "students", "teachers", "sync_log"}
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
 MARTS = set(PUBLISHED_MARTS)
 
@@ -109,7 +109,9 @@ def test_manifest_events_are_reflected(sample: dict) -> None:
     kinds = {(e["source"], e["kind"]) for e in events}
     # the sample holds each kind of event, a resubmission of every reported source included
     assert {k for _, k in kinds} == {"missing_submission", "late_submission", "resubmission"}
-    assert {s for s, k in kinds if k == "resubmission"} == INGESTED - {"schools"}
+    # every per-school report (the registry and the province's push history are not sent
+    # by schools, so not resubmitted by them)
+    assert {s for s, k in kinds if k == "resubmission"} == INGESTED - {"schools", "sync_log"}
     for event in events:
         rows = query_dicts(
             db,
@@ -472,6 +474,7 @@ def test_excel_report_reopened(sample: dict) -> None:
         "Tình hình nộp báo cáo",
         "Đầy đủ dữ liệu",
         "Chỉ tiêu hạ tầng",
+        "Đẩy dữ liệu CSDL ngành",
         "Việc cần đôn đốc",
         "Lỗi dữ liệu",
     ]

@@ -14,14 +14,23 @@
         'change_year': 'over_time',
         'zscore': 'across_schools',
         'match_export': 'across_sources',
+        'match_pushed': 'across_sync',
     }) }}
 {%- endmacro %}
 
-{#- The families, in the order their models are unioned. -#}
+{#- The families whose breaches lie outside the statistical report, each evaluated and
+    located by a model of its own: across_sync at the push's row of the push history
+    (int_sync__rule_violations). -#}
+{% macro rule_families_outside_report() -%}
+    {{ return({'across_sync': 'int_sync__rule_violations'}) }}
+{%- endmacro %}
+
+{#- The families of the statistical report, in the order their models are unioned. -#}
 {% macro consistency_rule_families() -%}
     {%- set families = [] -%}
     {%- for family in consistency_rule_kinds().values() -%}
-        {%- if family not in families -%}{%- do families.append(family) -%}{%- endif -%}
+        {%- if family not in families and family not in rule_families_outside_report()
+        -%}{%- do families.append(family) -%}{%- endif -%}
     {%- endfor -%}
     {{ return(families) }}
 {%- endmacro %}

@@ -18,6 +18,7 @@ from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels_frame
 from pipelines.reference.statistical_forms import load_statistical_forms
 from pipelines.reference.store import replace_table, store_index
+from pipelines.reference.sync_calendar import load_sync_calendar
 from pipelines.resources import CdsPaths
 
 INDEX_TABLES = {
@@ -125,6 +126,15 @@ reporting_calendar = reference_table(
     "(due_district). Việc nộp đúng hạn và lịch chạy tự động đều tính theo lịch này.",
     preview=lambda f: f.with_columns(pl.col(pl.Date).cast(pl.String)),
 )
+sync_calendar = reference_table(
+    "sync_calendar",
+    "sync_calendar.csv",
+    load_sync_calendar,
+    "Lịch đẩy dữ liệu lên CSDL ngành (sync_calendar.csv): mỗi năm học, học kỳ và đợt đẩy (học "
+    "sinh, giáo viên, lớp học, kết quả học tập), các cấp học phải đẩy, ngày mở đợt (opens_on) "
+    "và hạn đẩy (due_on). Từ ngày mở đợt, trường đang hoạt động chưa đẩy đợt đó là thiếu.",
+    preview=lambda f: f.with_columns(pl.col(pl.Date).cast(pl.String)),
+)
 code_lists = reference_table(
     "code_lists",
     "code_lists.csv",
@@ -174,6 +184,7 @@ statistical_forms = reference_table(
 REFERENCE_ASSETS = [
     cds_index,
     reporting_calendar,
+    sync_calendar,
     code_lists,
     emis_indicators,
     consistency_rules,

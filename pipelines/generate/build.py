@@ -22,6 +22,7 @@ import polars as pl
 from pipelines.generate.geography import LEVEL_NAMES, SCALES, School, build_schools
 from pipelines.generate.people import Population, build_population
 from pipelines.generate.reports import cds_rows, emis_rows
+from pipelines.generate.sync import SYNC_FAULTS, write_sync_logs
 from pipelines.generate.writers import Layout, first_data_row, write_table
 from pipelines.ingest.sources import PERIODS_BY_REPORT
 from pipelines.reference.calendar import load_calendar
@@ -118,6 +119,7 @@ FAULT_KINDS: dict[str, str] = {
     "blank_staff_code": "teachers",
     "self_score_above_max": "cds_assessment",
     "missing_evidence": "cds_assessment",
+    **dict.fromkeys(SYNC_FAULTS, "sync_log"),
 }
 FAULTS_PER_DISTRICT = 2
 
@@ -665,6 +667,17 @@ def process_district(args: tuple[list[School], Options, str]) -> DistrictResult:
                     **where,
                 }
             )
+    files, faults = write_sync_logs(
+        out,
+        schools,
+        opts.school_years,
+        opts.seed,
+        opts.faults,
+        population,
+        ".csv" if opts.fmt == "csv" else ".xlsx",
+    )
+    result.files += files
+    result.faults += faults
     return result
 
 

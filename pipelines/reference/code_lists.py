@@ -26,6 +26,9 @@ REQUIRED_LISTS = (
     "qualification",
     "transcript",
     "results",
+    "sync_term",
+    "sync_batch",
+    "sync_status",
 )
 
 

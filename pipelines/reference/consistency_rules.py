@@ -14,6 +14,12 @@
   with the MAD floored at `mad_floor` × median (groups of near-identical schools would
   otherwise turn ordinary differences into outliers) and at least 5 schools in the group;
 - `match_export`: left against the active records of an export (`students`/`teachers`).
+- `match_pushed` (family `across_sync`): the records of a batch (left: `students` or
+  `teachers`) a school pushed to the sector database with success (`Thành công` of its
+  current push in a term, contract §2.7) against the active records of an export (right:
+  `students`, or `teachers` = every active staff record) or a code of the statistical report
+  (right: e.g. `201`), of the period sync_calendar.csv pairs with the term; located at the
+  push's row of the push history (`int_sync__rule_violations`).
 """
 
 from __future__ import annotations
@@ -49,9 +55,17 @@ KINDS = (
     "change_year",
     "zscore",
     "match_export",
+    "match_pushed",
 )
-FAMILIES = ("within_report", "over_time", "across_schools", "across_sources")
-NEEDS_TOLERANCE = ("max_ratio", "change_period", "change_year", "zscore", "match_export")
+FAMILIES = ("within_report", "over_time", "across_schools", "across_sources", "across_sync")
+NEEDS_TOLERANCE = (
+    "max_ratio",
+    "change_period",
+    "change_year",
+    "zscore",
+    "match_export",
+    "match_pushed",
+)
 
 
 class RuleTableError(ValueError):

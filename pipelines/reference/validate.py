@@ -14,6 +14,7 @@ from pipelines.reference.emis_codes import load_emis_codes
 from pipelines.reference.labels import load_labels
 from pipelines.reference.layouts import load_layouts
 from pipelines.reference.statistical_forms import load_statistical_forms
+from pipelines.reference.sync_calendar import load_sync_calendar
 
 
 def loaders(
@@ -26,6 +27,7 @@ def loaders(
     return {
         "cds_index.yaml": load_index,
         "reporting_calendar.csv": lambda path: load_calendar(path, periods_by_report),
+        "sync_calendar.csv": load_sync_calendar,
         "code_lists.csv": load_code_lists,
         "emis_indicators.csv": load_emis_codes,
         "consistency_rules.csv": load_consistency_rules,

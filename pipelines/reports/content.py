@@ -215,10 +215,27 @@ SECTIONS = (
         """,
     ),
     Section(
+        "sync",
+        "Đẩy dữ liệu CSDL ngành",
+        "Đẩy dữ liệu lên CSDL ngành",
+        "Mỗi học kỳ và đợt đẩy (học sinh, giáo viên, lớp học, kết quả học tập): tỉ lệ bản ghi "
+        "đẩy thành công, số trường đẩy lỗi và số trường chưa đẩy khi đợt đã mở (lịch "
+        "sync_calendar.csv), theo lịch sử đẩy dữ liệu tỉnh xuất từ CSDL ngành.",
+        """
+        select term, batch, n_schools_expected, n_schools_pushed, n_schools_failed,
+               n_schools_missing, pushed, succeeded, failed, success_rate
+        from marts.data_sync_area
+        where school_year = $year and area_level = $unit_level
+        order by area_code, term, case batch when 'students' then 1 when 'teachers' then 2
+                 when 'classes' then 3 else 4 end
+        """,
+    ),
+    Section(
         "follow_up",
         "Việc cần đôn đốc",
         "Việc cần đôn đốc trước hạn",
-        "Báo cáo chưa nộp (quá hạn hoặc đến hạn trong 14 ngày), rồi các lỗi dữ liệu còn mở, "
+        "Báo cáo chưa nộp (quá hạn hoặc đến hạn trong 14 ngày), dữ liệu chưa đẩy lên CSDL "
+        "ngành, rồi các lỗi dữ liệu còn mở, "
         "theo thứ tự ưu tiên: lỗi trước cảnh báo, trường nhiều học sinh trước.",
         """
         select priority, item, severity, school_code, school_name, source, period, due_on,

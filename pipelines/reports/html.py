@@ -92,6 +92,11 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         level_label=labels.values["level"],
         trend=frames["cds_trend"].to_dicts(),
         went_down=frames["cds_down"].to_dicts(),
+        sync_section=next(s for s in sections if s.key == "sync"),
+        sync=area_table(
+            frames["sync"].with_columns(pl.col("batch").replace(labels.values.get("batch", {}))),
+            labels,
+        ),
     )
 
 

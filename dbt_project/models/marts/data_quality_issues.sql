@@ -5,6 +5,11 @@
 -- registry does not list. A self-assessed figure that the exports or the statistical report
 -- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures;
 -- a review decision with no effect (review_stale, contract §2.6) with the resubmission.
+-- The push history (contract §2.7) adds each current push that failed (sync_push_failed) or
+-- failed in part (sync_push_partial), at its row of the export, each push window a school
+-- has not pushed once it opened (sync_push_missing, named against the latest export of the
+-- year), and the pushed pupils and staff that disagree with the exports and the report
+-- (int_sync__rule_violations).
 with issues as (
     select * from {{ ref('stg_audit__ingest_issues') }}
 ),
@@ -19,10 +24,24 @@ superseded_versions as (
     where not is_latest
 ),
 
+sync_rows as (
+    -- a push history holds many schools: a warning on one of its rows names that row's
+    -- school and year (a quarantined row did not land, and names none)
+    select load_seq, sheet, source_row, school_code, school_year
+    from {{ ref('stg_landing__sync_log') }}
+),
+
 current_issues as (
-    select *
-    from issues
-    where load_seq not in (select load_seq from superseded_versions)
+    select
+        i.* replace (
+            coalesce(i.school_code, r.school_code) as school_code,
+            coalesce(i.school_year, r.school_year) as school_year
+        )
+    from issues as i
+    left join sync_rows as r
+        on i.source = 'sync_log' and r.load_seq = i.load_seq
+        and r.sheet is not distinct from i.sheet and r.source_row = i.source_row
+    where i.load_seq not in (select load_seq from superseded_versions)
 ),
 
 duplicate_files as (
@@ -257,6 +276,55 @@ review_set_aside as (
     where d.is_stale or not d.has_assessment
 ),
 
+pushes as (
+    select * from {{ ref('int_sync__pushes') }}
+),
+
+sync_failed as (
+    -- the current push of a key that did not reach the Ministry whole
+    select
+        p.load_seq,
+        'sync_log' as source,
+        p.source_file,
+        null as file_sha256,
+        p.sheet,
+        p.source_row,
+        case when p.status = 'error' then 'Trạng thái' else 'Thất bại' end as field,
+        case when p.status = 'error' then 'sync_push_failed' else 'sync_push_partial'
+        end as rule_id,
+        case when p.status = 'error' then 'error' else 'warning' end as severity,
+        'rule_violation' as kind,
+        'Đẩy dữ liệu lên CSDL ngành chưa thành công (' || coalesce(st.label_vi, p.status)
+            || '): đợt ' || coalesce(b.label_vi, p.batch) || ', học kỳ ' || p.term::varchar
+            || coalesce(', giai đoạn ' || p.stage, '') || ', năm học ' || p.school_year
+            || coalesce(', phần mềm ' || p.partner, '') || ': ' || p.succeeded::varchar || '/'
+            || p.pushed::varchar || ' bản ghi thành công, ' || p.failed::varchar
+            || ' thất bại; trường sửa các bản ghi lỗi trên phần mềm quản lý nhà trường rồi đẩy'
+            || ' lại' as message_vi,
+        p.succeeded::varchar || '/' || p.pushed::varchar as value,
+        p.school_code,
+        p.school_year,
+        null as period
+    from pushes as p
+    left join labels as st on st.value_of = 'status' and st.code = p.status
+    left join labels as b on b.value_of = 'batch' and b.code = p.batch
+    where p.is_current and (p.status <> 'success' or p.failed > 0)
+),
+
+sync_missing as (
+    -- a push window opened and the year's push history holds no push of the school for it
+    select * exclude (opens_on, due_on, days_late)
+    from {{ ref('int_sync__missing_pushes') }}
+),
+
+sync_breaches as (
+    select
+        load_seq, 'sync_log' as source, source_file, null as file_sha256, sheet, source_row,
+        field, rule_id, severity, 'rule_violation' as kind, message_vi, value, school_code,
+        school_year, null as period
+    from {{ ref('int_sync__rule_violations') }}
+),
+
 file_warnings as (
     -- what the warehouse chose between files: warnings on a whole file (no sheet, no row)
     select *, 'warning' as severity, 'file_warning' as kind
@@ -283,6 +351,12 @@ unioned as (
     select * from cross_source
     union all by name
     select * from review_set_aside
+    union all by name
+    select * from sync_failed
+    union all by name
+    select * from sync_missing
+    union all by name
+    select * from sync_breaches
 ),
 
 final as (

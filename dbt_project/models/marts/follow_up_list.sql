@@ -1,5 +1,7 @@
 -- What a data officer chases before a deadline: reports missing that are overdue or due in
--- the next 14 days, self-assessments the office returned, and the open issues, ordered by how much they move the totals of the
+-- the next 14 days, self-assessments the office returned, pushes to the sector database
+-- missing once their window opened (int_sync__expected), and the open issues, ordered by how
+-- much they move the totals of the
 -- school's area: its district's learners when the registry gives it a district, else its
 -- province's (registries made since the 2025 reform name no district).
 with status as (
@@ -97,6 +99,14 @@ missing_reports as (
     where s.status = 'missing' and s.due_on <= {{ run_date() }} + interval 14 day
 ),
 
+missing_pushes as (
+    -- listed here with the window's due date, not again as an issue
+    select
+        'missing_push' as item, school_code, source, school_year, period, due_on, days_late,
+        source_file, source_row as "row", field, message_vi, severity
+    from {{ ref('int_sync__missing_pushes') }}
+),
+
 open_issues as (
     -- a rejected file that names its school (contract §6): the school is asked to send
     -- that report again, named in words
@@ -116,7 +126,9 @@ open_issues as (
     left join labels as p on p.value_of = 'period' and p.code = i.period
     -- the office's own review decisions set aside (review_stale) are the office's work,
     -- not the school's
+    -- a missing push is listed once, above, with its window's due date
     where i.school_code is not null and i.source <> 'cds_review'
+      and i.rule_id <> 'sync_push_missing'
 ),
 
 returned_assessments as (
@@ -137,6 +149,8 @@ returned_assessments as (
 
 items as (
     select * from missing_reports
+    union all
+    select * from missing_pushes
     union all
     select * from open_issues
     union all
@@ -167,7 +181,7 @@ final as (
         case when aw.area_code is not null then aw.area_name else ca.area_name end as area_name,
         coalesce(aw.pct_of_area_learners, 0) as pct_of_area_learners,
         row_number() over (
-            order by i.item = 'missing_report' desc, i.severity = 'error' desc,
+            order by i.item in ('missing_report', 'missing_push') desc, i.severity = 'error' desc,
                      coalesce(aw.pct_of_area_learners, 0) desc, coalesce(i.days_late, 0) desc,
                      i.school_code, i.source, i.school_year, i.period, i.source_file, i."row",
                      i.field, i.message_vi

@@ -6,12 +6,14 @@ from pipelines.ingest.sources.cds_review import CDS_REVIEW
 from pipelines.ingest.sources.emis_report import EMIS_REPORT
 from pipelines.ingest.sources.schools import SCHOOLS
 from pipelines.ingest.sources.students import STUDENTS
+from pipelines.ingest.sources.sync_log import SYNC_LOG
 from pipelines.ingest.sources.teachers import TEACHERS
 
 # The source registry: every raw source, declared once in its own module (docs/adding-a-source.md).
 # The registry comes first: the others' rules check school codes against it.
 SOURCES: dict[str, Source] = {
-    s.name: s for s in (SCHOOLS, CDS_ASSESSMENT, EMIS_REPORT, STUDENTS, TEACHERS, CDS_REVIEW)
+    s.name: s
+    for s in (SCHOOLS, CDS_ASSESSMENT, EMIS_REPORT, STUDENTS, TEACHERS, CDS_REVIEW, SYNC_LOG)
 }
 
 # report → the periods it is due in: what reporting_calendar.csv may schedule
