@@ -860,7 +860,13 @@ def _write_registry(
         rows=rows,
         layout=Layout(title="DANH MỤC CƠ SỞ GIÁO DỤC", sheet="DanhMuc"),
     )
-    return {"source": "schools", "file": path, "rows": len(rows), "first_data_row": first}
+    return {
+        "source": "schools",
+        "file": path,
+        "rows": len(rows),
+        "first_data_row": first,
+        "layout": "contract",
+    }
 
 
 def generate(
