@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -83,8 +83,10 @@ COLUMNS = {
 # `C1-HocSinh` and the staff list `CSDL_GiaoVien`, the list on `Sheet1` from its first row,
 # no header block (school, school year, period and download date come from the folders:
 # raw/students/2024-2025/dau_nam/31305002/2024-09-28/C1-HocSinh.xlsx), code lists on other
-# sheets. Each column: the contract column it is copied from, or a fixed filler (None:
-# the row's number). The contract's columns not named here are not in the download.
+# sheets. Each column: the contract column it is copied from; None: the row's number;
+# `=status_date`: the day the status was entered; `=job`: a job title for the position;
+# `=text`: that text (`=` alone: blank). The contract's columns not named here are not in
+# the download.
 CSDL_FILES = {"students": "C1-HocSinh", "teachers": "CSDL_GiaoVien"}
 CSDL_COLUMNS: dict[str, list[tuple[str, str | None]]] = {
     "students": [
@@ -311,7 +313,8 @@ def _plan(
                 extra = rng.random() < 0.2
                 download = csdl and source in CSDL_FILES
                 if download:  # the folders say the school, year, period and download date
-                    layout, suffix, extra = Layout(sheet="Sheet1"), ".xlsx", False
+                    layout = Layout(sheet="Sheet1", created=submitted)
+                    suffix, extra = ".xlsx", False
                 resubmitted = rng.random() < 0.03
                 if download:
                     dated = f"{source}/{year}/{period}/{school.code}/{{}}/{CSDL_FILES[source]}"
@@ -333,6 +336,7 @@ def _plan(
                     second_date = submitted + timedelta(days=rng.randint(3, 15))
                     if download:
                         stem = dated.format(second_date.isoformat())
+                        layout = replace(layout, created=second_date)
                     specs.append(
                         FileSpec(
                             school,

@@ -26,6 +26,9 @@ class Layout:
     date_as_serial: bool = False  # header dates as Excel serial numbers instead of text
     nfd: bool = False  # decomposed Unicode, as some software writes it
     sheet: str = "Sheet1"
+    # the workbook's creation time (`.xlsx`): a download's is the day it was downloaded, so
+    # two downloads of an unchanged list are not the same bytes, as they are not in life
+    created: date = date(2025, 1, 1)
 
 
 def _header_cells(header: Header, layout: Layout) -> list[list[object]]:
@@ -109,7 +112,8 @@ def _xlsx(
     path: Path, top, columns, rows, layout: Layout, code_lists: dict[str, list[tuple[str, str]]]
 ) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    wb.set_properties({"created": datetime(2025, 1, 1)})  # same seed → same bytes
+    created = datetime(layout.created.year, layout.created.month, layout.created.day)
+    wb.set_properties({"created": created})  # a fixed date: same seed → same bytes
     ws = wb.add_worksheet(layout.sheet)
     bold = wb.add_format({"bold": True, "text_wrap": True})
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
