@@ -49,9 +49,11 @@ lint: install
 ui: install
 	$(UV) run --locked cds ui
 
-# Regenerate the bundled sample district under raw/ (deterministic for the seed).
+# Regenerate the bundled sample district under raw/ (deterministic for the seed), a third of
+# its schools sending CSDL ngành's own downloads (C1-HocSinh, CSDL_GiaoVien) so `make run`
+# reads both layouts.
 sample: install
-	rm -rf raw && $(UV) run --locked cds generate --scale district --out raw --seed 20241 --faults
+	rm -rf raw && $(UV) run --locked cds generate --scale district --out raw --seed 20241 --faults --layout mixed
 
 # Screenshots of the UI for the README (docs/img/), taken by the browser test.
 screenshots: install browser

@@ -400,6 +400,14 @@ def _maintain_lake(settings: Settings, keep_days: float) -> None:
     default="mixed",
     show_default=True,
 )
+@click.option(
+    "--layout",
+    type=click.Choice(["contract", "csdl", "mixed"]),
+    default="contract",
+    show_default=True,
+    help="Bố cục danh sách học sinh, cán bộ: theo hợp đồng dữ liệu, tệp tải từ CSDL ngành "
+    "(C1-HocSinh, CSDL_GiaoVien; trường, năm học, kỳ lấy từ thư mục), hay trộn cả hai.",
+)
 @click.option("--school-years", default="2024-2025,2025-2026", show_default=True)
 @click.option("--workers", default=None, type=int, help="Số tiến trình (mặc định: số lõi CPU).")
 @click.option(
@@ -415,6 +423,7 @@ def generate(
     faults: bool,
     fault_kinds: str | None,
     fmt: str,
+    layout: str,
     school_years: str,
     workers: int | None,
     provinces: int | None,
@@ -440,6 +449,7 @@ def generate(
         school_years=tuple(y.strip() for y in school_years.split(",")),
         workers=workers,
         provinces=provinces,
+        layout=layout,
     )
     click.echo(
         f"Đã sinh {manifest['n_files']} tệp cho {manifest['n_schools']} trường vào {out} "

@@ -41,7 +41,8 @@ UNIT_SECONDS = {
     "test_bad_input_corpus.py": (140, 0),
     "test_run_problems.py": (120, 0),
     "test_registry_over_time.py": (110, 0),
-    "test_areas.py": (225, 0),  # two runs: a hand-built province and the sample without districts
+    # two runs: a hand-built province and a generated 24-school province without districts
+    "test_areas.py": (225, 0),
     "test_coverage_hand_count.py": (100, 0),
     # one run of a hand-built province of 10 schools (160-240 s measured on shared cores)
     "test_statistical_forms.py": (240, 6),

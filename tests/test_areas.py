@@ -7,10 +7,12 @@ Two warehouses, one `cds run` each:
   districts, three communes, one school without a commune (S6), one MN school out of the
   index's scope (S7). Every area figure asserted below is computed by hand in the comments
   from the per-school inputs, never read back from the marts.
-- `no_district`: the bundled sample (54 schools, every source) with its registry rewritten
-  as a registry made after the 2025 reform: no `Mã huyện` / `Quận/Huyện` columns, and
-  `Tỉnh/Thành phố` given. The run succeeds, the area marts have commune and province rows,
-  the `*_district` marts are empty, and the reports are titled by the province.
+- `no_district`: a province written by `cds generate --scale province` (two of its former
+  districts, 24 schools, school year 2025-2026, every source, a third of the schools
+  sending CSDL ngành's downloads, no fault), whose registry is one made after the 2025
+  reform: no `Mã huyện` / `Quận/Huyện` columns, `Tỉnh/Thành phố` given. The run succeeds
+  with no error, the area marts have commune and province rows, the `*_district` marts are
+  empty, and the reports are titled by the province.
 
 Per-school inputs of `hand` (school year 2024-2025):
 
@@ -31,6 +33,8 @@ formulas on rows built by hand.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -38,14 +42,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipelines.generate import generate
+from pipelines.generate.geography import SCALES
 from tests.builders import (
-    PROJECT_ROOT,
     cds_run,
     write_assessment,
     write_emis_report,
     write_registry_file,
 )
-from tests.conftest import SAMPLE_ENV, query, query_dicts
+from tests.conftest import query, query_dicts
 
 # starts the whole pipeline (cds run), twice: left out of `make test-fast`
 pytestmark = pytest.mark.e2e
@@ -121,29 +126,28 @@ def _hand_built(raw: Path) -> None:
         write_emis_report(raw, school, YEAR, "Đầu năm", day, values, f"{school}_dau_nam.xlsx")
 
 
-def _without_districts(raw: Path) -> None:
-    """The sample's registry as a registry made after the 2025 reform: the same schools and
-    communes, no district columns, the province's name given."""
-    path = raw / "schools" / "danh_muc_truong.xlsx"
-    sheet = openpyxl.load_workbook(path).active
+def _generated_province(raw: Path) -> None:
+    """`cds generate --scale province --layout mixed`, two former districts of a few schools
+    of each level, one school year after the reform."""
+    small = dataclasses.replace(
+        SCALES["province"],
+        districts_per_province=2,
+        per_district={"MN": 3, "TH": 4, "THCS": 3, "TH_THCS": 1, "THPT": 1},
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(SCALES, "province", small)
+        generate(
+            raw, scale="province", seed=18, workers=1, school_years=("2025-2026",), layout="mixed"
+        )
+
+
+def _generated_registry(raw: Path) -> list[dict]:
+    """The generated registry's rows, read from its file (not from the warehouse)."""
+    manifest = json.loads((raw / "manifest.json").read_text(encoding="utf-8"))
+    sheet = openpyxl.load_workbook(raw / manifest["files"][0]["file"]).active
     rows = list(sheet.iter_rows(values_only=True))
     at = next(n for n, r in enumerate(rows) if r[0] == "Mã trường")
-    header = [str(h) for h in rows[at]]
-    records = [
-        {**dict(zip(header, r, strict=True)), "Tỉnh/Thành phố": "Thành phố Hải Phòng"}
-        for r in rows[at + 1 :]
-        if r[0]
-    ]
-    columns = [h for h in header if h not in ("Mã huyện", "Quận/Huyện")]
-    columns.insert(columns.index("Mã tỉnh") + 1, "Tỉnh/Thành phố")
-    path.unlink()
-    write_registry_file(
-        raw,
-        [{k: v or "" for k, v in r.items()} for r in records],
-        "danh_muc_truong.xlsx",
-        header=[("Năm học", "2024-2025")],
-        columns=columns,
-    )
+    return [dict(zip(rows[at], r, strict=True)) for r in rows[at + 1 :] if r[0]]
 
 
 @pytest.fixture(scope="module")
@@ -157,11 +161,24 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     result = cds_run(hand / "raw", hand / "warehouse", reference=reference)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     plain = root / "no_district"
-    shutil.copytree(PROJECT_ROOT / "raw", plain / "raw")
-    _without_districts(plain / "raw")
-    result = cds_run(plain / "raw", plain / "warehouse", extra_env=SAMPLE_ENV)
+    _generated_province(plain / "raw")
+    result = cds_run(plain / "raw", plain / "warehouse")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return {"hand": hand / "warehouse", "no_district": plain / "warehouse"}
+    return {
+        "hand": hand / "warehouse",
+        "no_district": plain / "warehouse",
+        "no_district_registry": _generated_registry(plain / "raw"),
+    }
+
+
+def _active_communes(registry: list[dict], without_level: str | None = None) -> set[str]:
+    """The communes of the registry's active schools (the area marts' schools; each
+    generated province has one paused primary school per former district)."""
+    return {
+        r["Mã xã"]
+        for r in registry
+        if r["Trạng thái"] == "Đang hoạt động" and r["Cấp học"] != without_level
+    }
 
 
 def _rows(warehouse: Path, sql: str, params: list | None = None) -> dict[tuple, dict]:
@@ -332,38 +349,55 @@ def test_follow_up_weighs_by_the_district(warehouses) -> None:
         assert r["pct_of_district_learners"] == r["pct_of_area_learners"], r
 
 
-# --- a registry without any district (the sample, rewritten) --------------------------------
+# --- a registry without any district (a generated province) ---------------------------------
 
 
 def test_registry_without_districts_is_loaded(warehouses) -> None:
+    registry = warehouses["no_district_registry"]
+    assert registry and not {"Mã huyện", "Quận/Huyện"} & set(registry[0])
     db = warehouses["no_district"] / "analytics.duckdb"
     assert query(
         db,
         "select count(*), count(district_code), count(distinct province_name), "
         "min(province_name) from marts.dim_school",
-    ) == [(54, 0, 1, "Thành phố Hải Phòng")]
-    # the registry's rows were all accepted: nothing quarantined for a missing district
-    assert query(
-        db,
-        "select count(*) from marts.data_quality_issues where source = 'schools' "
-        "and severity = 'error'",
-    ) == [(0,)]
+    ) == [(len(registry), 0, 1, "Thành phố Hải Phòng")]
+    # no error at all: every file of the province accepted, nothing quarantined, the
+    # registry's rows included (a missing district is no error)
+    assert (
+        query(
+            db,
+            "select rule_id, source_file from marts.data_quality_issues where severity = 'error'",
+        )
+        == []
+    )
+    # both layouts of the people exports were read
+    [(layouts,)] = query(
+        warehouses["no_district"] / "warehouse.duckdb",
+        "select list(distinct layout order by layout) from audit.ingest_files "
+        "where source in ('students', 'teachers')",
+    )
+    assert layouts == ["C1-HocSinh", "CSDL_GiaoVien", "contract"]
 
 
 def test_no_district_rows_and_area_rows_by_commune_and_province(warehouses) -> None:
     db = warehouses["no_district"] / "analytics.duckdb"
+    communes = _active_communes(warehouses["no_district_registry"])
+    # the CĐS index's scope leaves MN schools out (reference/cds_index.yaml)
+    in_scope = _active_communes(warehouses["no_district_registry"], without_level="Mầm non")
+    assert len(communes) > len(in_scope) > 8  # names unique in the province (Xã 001 … 016)
     for table in ("cds_maturity_district", "data_completeness_district", "infrastructure_district"):
         assert query(db, f"select count(*) from marts.{table}") == [(0,)], table
     for table in ("cds_maturity_area", "data_completeness_area", "infrastructure_area"):
         levels = dict(
             query(db, f"select area_level, count(distinct area_code) from marts.{table} group by 1")
         )
-        assert levels == {"commune": 8, "province": 1, "nation": 1}, table
+        n_communes = len(in_scope if table == "cds_maturity_area" else communes)
+        assert levels == {"commune": n_communes, "province": 1, "nation": 1}, table
     # the province holds every school, and its communes add up to it (every school has one)
     totals = query(
         db,
         "select area_level, sum(n_schools_expected) from marts.data_completeness_area "
-        "where school_year = '2024-2025' and period = 'dau_nam' group by 1 order by 1",
+        "where school_year = '2025-2026' and period = 'dau_nam' group by 1 order by 1",
     )
     [(n_active,)] = query(db, "select count(*) from marts.dim_school where is_active")
     assert dict(totals) == {"commune": n_active, "nation": n_active, "province": n_active}
@@ -387,7 +421,7 @@ def test_reports_are_titled_by_the_province(warehouses) -> None:
     assert "Theo xã, phường" in book.sheetnames and "Tổng hợp toàn tỉnh" in book.sheetnames
     communes = list(book["Theo xã, phường"].iter_rows(min_row=3, values_only=True))
     assert communes[0][:2] == ("Mã xã/phường", "Xã/phường")
-    assert len(communes) - 1 == 8
+    assert len(communes) - 1 == len(_active_communes(warehouses["no_district_registry"]))
     summary = list(book["Tổng hợp toàn tỉnh"].iter_rows(min_row=3, values_only=True))
     assert summary[0][:2] == ("Mã tỉnh/thành phố", "Tỉnh/thành phố")
     assert [r[1] for r in summary[1:]] == ["Thành phố Hải Phòng"]

@@ -1,8 +1,10 @@
-"""`cds generate`: read back through the project's own reader, every fault listed and
-nothing else wrong, the same seed gives the same bytes."""
+"""`cds generate`: read back through the project's own reader (a CSDL ngành download
+through its layout), every fault listed and nothing else wrong, the same seed gives the
+same bytes; the layouts chosen; a province's registry without districts."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import defaultdict
@@ -13,23 +15,41 @@ import pytest
 
 from pipelines.generate import FAULT_KINDS, generate
 from pipelines.generate.geography import SCALES, Scale
+from pipelines.ingest.layouts import apply_layout, layout_spec, read_through_layouts
 from pipelines.ingest.personal_id import id_rule_expr
+from pipelines.ingest.runner import LAYOUT_COLUMNS, LAYOUT_FIELDS
+from pipelines.ingest.sources import SOURCES
+from pipelines.ingest.sources.base import IngestContext
 from pipelines.ingest.sources.cds_assessment import SPEC as CDS_ASSESSMENT_SPEC
+from pipelines.ingest.sources.schools import SPEC as SCHOOLS_SPEC
 from pipelines.ingest.sources.specs import EMIS_REPORT_SPEC, STUDENTS_SPEC, TEACHERS_SPEC
 from pipelines.ingest.text import parse_count_expr, parse_date_expr
-from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.ingest.workbook import FileRejected, TableSpec, read_table
 from pipelines.reference.code_lists import load_code_lists
+from pipelines.reference.layouts import load_layouts
 from pipelines.settings import SHIPPED_REFERENCE
 
-PROVINCES = load_code_lists(SHIPPED_REFERENCE / "code_lists.csv").codes("birth_province")
+CODES = load_code_lists(SHIPPED_REFERENCE / "code_lists.csv")
+PROVINCES = CODES.codes("birth_province")
+LAYOUTS = load_layouts(SHIPPED_REFERENCE / "layouts.yaml", LAYOUT_COLUMNS, LAYOUT_FIELDS)
 FILE_FAULTS = {"corrupt_workbook", "missing_required_column", "unknown_school_code"}
 
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A district with every fault, some schools sending CSDL ngành's downloads."""
     out = tmp_path_factory.mktemp("gen") / "raw"
-    generate(out, scale="district", seed=7, faults=set(FAULT_KINDS), workers=1)
+    generate(out, scale="district", seed=7, faults=set(FAULT_KINDS), workers=1, layout="mixed")
     return out, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _spec(f: dict, spec: TableSpec) -> TableSpec:
+    """The reader's spec for a file of the manifest: its layout's columns (a download's
+    value maps are the contract's own labels, so the values read are the contract's)."""
+    if f["layout"] == "contract":
+        return spec
+    [layout] = [x for x in LAYOUTS[f["source"]] if x.name == f["layout"]]
+    return layout_spec(layout, spec)
 
 
 def _faults_by_file(manifest: dict) -> dict[str, list[dict]]:
@@ -71,15 +91,17 @@ def test_manifest_lists_existing_files_and_every_kind(district) -> None:
 def test_file_level_faults_make_files_unusable(district) -> None:
     out, manifest = district
     specs = {"emis_report": EMIS_REPORT_SPEC, "students": STUDENTS_SPEC, "teachers": TEACHERS_SPEC}
+    layout_of = {f["file"]: f for f in manifest["files"]}
     for f in manifest["faults"]:
         if f["kind"] in ("corrupt_workbook", "missing_required_column") and f["source"] in specs:
             with pytest.raises(FileRejected):
-                read_table(out / f["file"], specs[f["source"]])
+                read_table(out / f["file"], _spec(layout_of[f["file"]], specs[f["source"]]))
 
 
-def _read(path: Path, spec) -> pl.DataFrame:
-    """As ingestion sees a file: text NFC-normalised (some files are written in NFD)."""
-    data = read_table(path, spec).data
+def _read(path: Path, spec, f: dict | None = None) -> pl.DataFrame:
+    """As ingestion sees a file (`f`: its manifest entry, for its layout): text
+    NFC-normalised (some files are written in NFD)."""
+    data = read_table(path, spec if f is None else _spec(f, spec)).data
     return data.with_columns(pl.col(pl.String).str.normalize("NFC"))
 
 
@@ -124,7 +146,7 @@ def test_exports_agree_with_reports(district) -> None:
         key = (f["school_code"], f["school_year"], f["period"])
         if key not in emis:
             continue
-        students = _read(out / f["file"], STUDENTS_SPEC)
+        students = _read(out / f["file"], STUDENTS_SPEC, f)
         active = students.filter(pl.col("status").is_in(["Đang học", "Chuyển đến"]))
         assert active.height == _emis(out / emis[key]["file"])["201"][0], key
         checked += 1
@@ -138,10 +160,10 @@ def test_claims_agree_with_the_staff_export(district) -> None:
     clean district gets no cds_cross_source warning. Checked by breaking the code once: the
     generator's former 2.5 (managers and teachers only) failed it."""
     out, manifest = district
-    staff = {
+    staff = {  # a CSDL_GiaoVien download has neither signatures nor accounts: not compared
         (f["school_code"], f["school_year"]): f
         for f in _clean_files(manifest, "teachers")
-        if f["period"] == "cuoi_nam"
+        if f["period"] == "cuoi_nam" and f["layout"] == "contract"
     }
     checked = 0
     for f in _clean_files(manifest, "cds_assessment"):
@@ -169,9 +191,9 @@ def test_claims_agree_with_the_staff_export(district) -> None:
     assert checked > 20
 
 
-def _people(path: Path, spec) -> pl.DataFrame:
+def _people(path: Path, spec, f: dict) -> pl.DataFrame:
     return (
-        _read(path, spec)
+        _read(path, spec, f)
         .with_columns(
             (pl.col("gender") == "Nữ").alias("female"),
             parse_date_expr("birth_date").dt.year().alias("birth_year"),
@@ -194,7 +216,7 @@ def test_ids_and_codes_valid_unless_injected(district, source, spec, code_col) -
         injected = faulty.get(f["file"], [])
         if any(x["kind"] in FILE_FAULTS for x in injected):
             continue
-        people = _people(out / f["file"], spec)
+        people = _people(out / f["file"], spec, f)
         bad_rows = set(people.filter(pl.col("rule").is_not_null())["_row"].to_list())
         id_rows = {
             x["row"]
@@ -269,3 +291,113 @@ def test_sizes_are_realistic(district) -> None:
         if f["period"] == "dau_nam" and f["school_year"] == "2024-2025":
             learners += _emis(out / f["file"])["201"][0]
     assert 15_000 < learners < 35_000  # ~25,000 learners in ~54 schools (missing reports aside)
+
+
+def test_downloads_are_read_through_their_layouts(district) -> None:
+    """Every file the manifest says is a CSDL ngành download (and about a third of the
+    schools send them) is matched by that layout, whose folders give the school, year,
+    period and download date the manifest has, and holds the rows it counts; a folder
+    naming a school not in the registry is rejected, and a status the layout does not
+    list quarantines the row the manifest names, with the column and value it names."""
+    out, manifest = district
+    registry = read_table(out / manifest["files"][0]["file"], SCHOOLS_SPEC).data
+    ctx = IngestContext(codes=CODES, index=None, registry=registry, layouts=LAYOUTS)
+    faults = _faults_by_file(manifest)
+    downloads = [f for f in manifest["files"] if f["layout"] != "contract"]
+    schools = {f["school_code"] for f in downloads}
+    assert 0.2 < len(schools) / manifest["n_schools"] < 0.5
+    assert {f["layout"] for f in downloads} == {"C1-HocSinh", "CSDL_GiaoVien"}
+    assert all(f["source"] in ("students", "teachers") for f in downloads)
+    assert {f["layout"] for f in manifest["files"] if f.get("school_code") not in schools} <= {
+        "contract"
+    }
+    kinds: set[str] = set()
+    for f in downloads:
+        kind = {x["kind"] for x in faults.get(f["file"], [])}
+        kinds |= kind
+        if kind & {"corrupt_workbook", "missing_required_column"}:
+            continue
+        source = SOURCES[f["source"]]
+        layout, read = read_through_layouts(out / f["file"], source, ctx)
+        assert layout.name == f["layout"], f["file"]
+        assert read.data.height == f["rows"], f["file"]
+        assert read.data["_row"].min() == f["first_data_row"] == 2, f["file"]
+        if "unknown_school_code" in kind:
+            with pytest.raises(FileRejected) as rejected:
+                apply_layout(read, layout, f["file"], source, ctx)
+            assert rejected.value.rule_id == "unknown_school"
+            continue
+        applied = apply_layout(read, layout, f["file"], source, ctx)
+        header = applied.read.header
+        assert (header["school_code"], header["school_year"], header["period"]) == (
+            f["school_code"],
+            f["school_year"],
+            f["period"],
+        ), f["file"]
+        assert header["submitted_on"] == f["submitted_on"], f["file"]
+        bad = {(x["row"], x["column"], x["value"]) for x in faults.get(f["file"], [])
+               if x["kind"] == "layout_unknown_status"}  # fmt: skip
+        issues = applied.issues.filter(pl.col("rule_id") == "layout_unknown_value")
+        assert set(issues.select("_row", "field", "value").iter_rows()) == bad, f["file"]
+        assert applied.quarantined.height == len(bad)
+    assert {"layout_unknown_status", "unknown_school_code"} <= kinds
+
+
+def test_layout_contract_and_csdl(tmp_path: Path, monkeypatch) -> None:
+    """`--layout contract` (the default) writes no download, `--layout csdl` only downloads
+    for the people exports; the other sources are the same files either way."""
+    monkeypatch.setitem(SCALES, "tiny", Scale("tiny", 1, 1, {"MN": 1, "TH": 2}))
+    kwargs = {"scale": "tiny", "seed": 5, "workers": 1, "school_years": ("2024-2025",)}
+    generate(tmp_path / "contract", **kwargs)
+    generate(tmp_path / "csdl", layout="csdl", **kwargs)
+    layouts = {
+        name: {
+            f["file"]: (f["source"], f["layout"])
+            for f in json.loads((tmp_path / name / "manifest.json").read_text())["files"]
+        }
+        for name in ("contract", "csdl")
+    }
+    assert {lay for _, lay in layouts["contract"].values()} == {"contract"}
+    assert {(src, lay) for src, lay in layouts["csdl"].values()} == {
+        ("schools", "contract"),
+        ("emis_report", "contract"),
+        ("cds_assessment", "contract"),
+        ("students", "C1-HocSinh"),
+        ("teachers", "CSDL_GiaoVien"),
+    }
+    digests = {name: _tree_digest(tmp_path / name) for name in ("contract", "csdl")}
+    others = ("schools/", "emis_report/", "cds_assessment/")
+    assert {k: v for k, v in digests["contract"].items() if k.startswith(others)} == {
+        k: v for k, v in digests["csdl"].items() if k.startswith(others)
+    }
+    with pytest.raises(ValueError, match="unknown layout"):
+        generate(tmp_path / "x", layout="c1", **kwargs)
+
+
+def test_a_province_registry_names_no_district(tmp_path: Path, monkeypatch) -> None:
+    """`--scale province` (here with 2 of its 15 former districts, a few schools each):
+    the registry has no district column, names the province, and a commune's name is
+    unique in the province; the district scale's registry still names its district."""
+    small = dataclasses.replace(
+        SCALES["province"], districts_per_province=2, per_district={"MN": 2, "TH": 3}
+    )
+    monkeypatch.setitem(SCALES, "province", small)
+    kwargs = {"seed": 5, "workers": 1, "school_years": ("2025-2026",)}
+    generate(tmp_path / "p", scale="province", **kwargs)
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert manifest["registry_districts"] is False
+    read = read_table(tmp_path / "p" / manifest["files"][0]["file"], SCHOOLS_SPEC)
+    registry = read.data
+    assert registry.height == 10
+    assert "district_code" not in registry.columns and "district_name" not in registry.columns
+    assert set(registry["province_name"]) == {"Thành phố Hải Phòng"}
+    assert registry["commune_code"].null_count() == 0
+    communes = registry.select("commune_code", "commune_name").unique()
+    assert communes["commune_name"].n_unique() == communes.height
+    monkeypatch.setitem(SCALES, "tiny", Scale("tiny", 1, 1, {"MN": 1, "TH": 1}))
+    generate(tmp_path / "d", scale="tiny", **kwargs)
+    registry = read_table(tmp_path / "d" / "schools" / "danh_muc_truong.xlsx", SCHOOLS_SPEC).data
+    assert registry.select("district_code", "province_name").row(0) == (
+        "305",
+        "Thành phố Hải Phòng",
+    )

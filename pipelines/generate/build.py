@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -40,6 +40,7 @@ COLUMNS = {
         "Mã huyện",
         "Quận/Huyện",
         "Mã tỉnh",
+        "Tỉnh/Thành phố",
         "Trạng thái",
     ],
     "cds_assessment": [
@@ -79,6 +80,72 @@ COLUMNS = {
         "Tài khoản bồi dưỡng",
     ],
 }
+# CSDL ngành's own downloads (contract §2.8, reference/layouts.yaml): the student list
+# `C1-HocSinh` and the staff list `CSDL_GiaoVien`, the list on `Sheet1` from its first row,
+# no header block (school, school year, period and download date come from the folders:
+# raw/students/2024-2025/dau_nam/31305002/2024-09-28/C1-HocSinh.xlsx), code lists on other
+# sheets. Each column: the contract column it is copied from; None: the row's number;
+# `=status_date`: the day the status was entered; `=job`: a job title for the position;
+# `=text`: that text (`=` alone: blank). The contract's columns not named here are not in
+# the download.
+CSDL_FILES = {"students": "C1-HocSinh", "teachers": "CSDL_GiaoVien"}
+CSDL_COLUMNS: dict[str, list[tuple[str, str | None]]] = {
+    "students": [
+        ("STT", None),
+        ("Mã lớp", "Lớp"),
+        ("Mã học sinh", "Mã học sinh"),
+        ("Họ tên", "Họ và tên"),
+        ("Ngày sinh", "Ngày sinh"),
+        ("Giới tính", "Giới tính"),
+        ("Trạng thái HS", "Trạng thái"),
+        ("Ngày nhập trạng thái", "=status_date"),
+        ("Dân tộc", "Dân tộc"),
+        ("Loại khuyết tật", "="),
+        ("Số định danh cá nhân", "Số định danh cá nhân"),
+    ],
+    "teachers": [
+        ("STT", None),
+        ("Mã cán bộ", "Mã cán bộ"),
+        ("Họ tên", "Họ và tên"),
+        ("Ngày sinh", "Ngày sinh"),
+        ("Giới tính", "Giới tính"),
+        ("Dân tộc", "Dân tộc"),
+        ("Trạng thái CB", "Trạng thái"),
+        ("Vị trí việc làm", "=job"),
+        ("Nhóm chức vụ", "Nhóm chức vụ"),
+        ("Số định danh cá nhân", "Số định danh cá nhân"),
+        ("Hình thức hợp đồng", "=Biên chế"),
+        ("Trình độ đào tạo", "=Đại học"),
+    ],
+}
+CSDL_CODE_LISTS = {
+    "students": {
+        "DM_TrangThai": [
+            ("1", "Đang học"),
+            ("2", "Chuyển đến"),
+            ("3", "Chuyển đi"),
+            ("4", "Thôi học"),
+        ]
+    },
+    "teachers": {
+        "DM_ChucVu": [("1", "Cán bộ quản lý"), ("2", "Giáo viên"), ("3", "Nhân viên")],
+        "DM_TrangThai": [
+            ("1", "Đang làm việc"),
+            ("2", "Nghỉ hưu"),
+            ("3", "Chuyển đi"),
+            ("4", "Tạm nghỉ"),
+        ],
+    },
+}
+JOB_TITLES = {
+    "Cán bộ quản lý": "Hiệu trưởng",
+    "Giáo viên": "Giáo viên hạng III",
+    "Nhân viên": "Nhân viên hành chính",
+}
+# the layout a school's people exports are written in (`--layout`); `mixed`: about a third
+# of the schools send CSDL ngành's downloads, the others the contract's exports
+LAYOUTS = ("contract", "csdl", "mixed")
+CSDL_SHARE = 0.35
 TITLES = {
     "cds_assessment": "PHIẾU TỰ ĐÁNH GIÁ MỨC ĐỘ CHUYỂN ĐỔI SỐ (QĐ 4725/QĐ-BGDĐT)",
     "emis_report": "BÁO CÁO THỐNG KÊ GIÁO DỤC",
@@ -115,6 +182,7 @@ FAULT_KINDS: dict[str, str] = {
     "id_duplicate_across_schools": "students",
     "duplicate_student_code": "students",
     "blank_student_code": "students",
+    "layout_unknown_status": "students",  # a C1 download only: a status its layout lacks
     "staff_id_birth_year_mismatch": "teachers",
     "blank_staff_code": "teachers",
     "self_score_above_max": "cds_assessment",
@@ -122,6 +190,8 @@ FAULT_KINDS: dict[str, str] = {
     **dict.fromkeys(SYNC_FAULTS, "sync_log"),
 }
 FAULTS_PER_DISTRICT = 2
+# a pupil status CSDL ngành knows and the shipped C1-HocSinh layout does not list
+UNKNOWN_STATUS = "Tạm nghỉ học"
 
 
 @dataclass(frozen=True)
@@ -131,6 +201,7 @@ class Options:
     faults: frozenset[str]
     fmt: str  # xlsx | csv | mixed
     school_years: tuple[str, ...]
+    layout: str = "contract"  # contract | csdl | mixed (LAYOUTS)
 
 
 @dataclass
@@ -145,6 +216,11 @@ class FileSpec:
     layout: Layout
     fault: str | None = None
     extra_column: bool = False
+    csdl: bool = False  # written as CSDL ngành's download (CSDL_FILES), not the contract's
+
+    @property
+    def layout_name(self) -> str:
+        return CSDL_FILES[self.source] if self.csdl else "contract"
 
 
 @dataclass
@@ -185,6 +261,11 @@ def _plan(
         if school.status != "Đang hoạt động":
             continue
         rng = random.Random(f"{opts.seed}:{school.code}:plan")
+        # its own draw, so that the other draws (and files) do not depend on the layout
+        csdl = opts.layout == "csdl" or (
+            opts.layout == "mixed"
+            and random.Random(f"{opts.seed}:{school.code}:layout").random() < CSDL_SHARE
+        )
         for year in opts.school_years:
             jobs = [
                 (s, p)
@@ -232,7 +313,15 @@ def _plan(
                 folder += f"/{school.province_code}{school.district_code}"
                 stem = f"{folder}/{school.code}_{source}"
                 extra = rng.random() < 0.2
-                if rng.random() < 0.03:  # a corrected resubmission
+                download = csdl and source in CSDL_FILES
+                if download:  # the folders say the school, year, period and download date
+                    layout = Layout(sheet="Sheet1", created=submitted)
+                    suffix, extra = ".xlsx", False
+                resubmitted = rng.random() < 0.03
+                if download:
+                    dated = f"{source}/{year}/{period}/{school.code}/{{}}/{CSDL_FILES[source]}"
+                    stem = dated.format(submitted.isoformat())
+                if resubmitted:  # a corrected resubmission
                     first = FileSpec(
                         school,
                         source,
@@ -243,9 +332,13 @@ def _plan(
                         f"{stem}_lan1{suffix}",
                         layout,
                         extra_column=extra,
+                        csdl=download,
                     )
                     specs.append(first)
                     second_date = submitted + timedelta(days=rng.randint(3, 15))
+                    if download:
+                        stem = dated.format(second_date.isoformat())
+                        layout = replace(layout, created=second_date)
                     specs.append(
                         FileSpec(
                             school,
@@ -257,6 +350,7 @@ def _plan(
                             f"{stem}_lan2{suffix}",
                             layout,
                             extra_column=extra,
+                            csdl=download,
                         )
                     )
                     result.events.append(
@@ -279,6 +373,7 @@ def _plan(
                             f"{stem}{suffix}",
                             layout,
                             extra_column=extra,
+                            csdl=download,
                         )
                     )
     # Faults go on single-version files, one fault per file.
@@ -297,6 +392,12 @@ def _plan(
             candidates = [s for s in candidates if s.school.level in ("TH", "THCS")]
         if kind == "id_duplicate_across_schools":  # needs a partner school of the same level
             candidates = [s for s in candidates if any(_is_partner(o, s) for o in free)]
+        if kind == "layout_unknown_status":
+            candidates = [s for s in candidates if s.csdl]
+        if kind == "unknown_school_code" and any(s.csdl for s in candidates):
+            # a download's school is its folder: a folder naming a school not in the registry
+            csdl_sources = {s.source for s in candidates if s.csdl}
+            candidates = [s for s in candidates if s.csdl or s.source not in csdl_sources]
         if source == "*":  # a broken file of every source, once each
             chosen = []
             for src in sorted({c.source for c in candidates}):
@@ -551,6 +652,14 @@ class _Injector:
                         i, "Số định danh cá nhân", partner_id, duplicate_of=partner_where
                     )
             return False
+        if kind == "layout_unknown_status":
+            j = self.columns.index("Trạng thái")
+            i = self._pick(lambda r: r[j] == "Đang học")
+            if i is None:
+                return False
+            self._set(i, "Trạng thái", UNKNOWN_STATUS)
+            self.where["column"] = "Trạng thái HS"  # as the download names it
+            return True
         if kind == "duplicate_student_code":
             i = self._pick(lambda r: True)
             if i is None or i == 0:
@@ -569,7 +678,41 @@ class _Injector:
         return False
 
 
+def _csdl_table(
+    spec: FileSpec, columns: list[str], rows: list[list[object]]
+) -> tuple[list[str], list[list[object]]]:
+    """A contract table (faults already injected) as CSDL ngành's download of `spec`: its
+    columns in its order, the contract's columns it lacks left out (a column the fault
+    dropped stays out)."""
+    start = int(spec.year[:4])
+    status_date = date(start, 9, 5) if spec.period == "dau_nam" else date(start + 1, 5, 20)
+    at = {c: i for i, c in enumerate(columns)}
+    out_columns = [
+        name
+        for name, origin in CSDL_COLUMNS[spec.source]
+        if origin is None or origin.startswith("=") or origin in at
+    ]
+    out_rows = []
+    for n, row in enumerate(rows, 1):
+        cells: list[object] = []
+        for _, origin in CSDL_COLUMNS[spec.source]:
+            if origin is None:
+                cells.append(n)
+            elif origin == "=status_date":
+                cells.append(status_date.strftime("%d/%m/%Y"))
+            elif origin == "=job":
+                cells.append(JOB_TITLES.get(str(row[at["Nhóm chức vụ"]])))
+            elif origin.startswith("="):
+                cells.append(origin[1:] or None)
+            elif origin in at:
+                cells.append(row[at[origin]])
+        out_rows.append(cells)
+    return out_columns, out_rows
+
+
 def _header(spec: FileSpec, code: str) -> list[tuple[str, object]]:
+    if spec.csdl:  # a download has no header block: the folders say it
+        return []
     header: list[tuple[str, object]] = [
         ("Mã trường", code),
         ("Tên trường", spec.school.name),
@@ -626,12 +769,20 @@ def process_district(args: tuple[list[School], Options, str]) -> DistrictResult:
             partner_ids,
         )
         applied = spec.fault is not None and injector.apply()
+        columns, rows = injector.columns, injector.rows
+        sheets = None
+        if spec.csdl:
+            columns, rows = _csdl_table(spec, columns, rows)
+            sheets = CSDL_CODE_LISTS[spec.source]
+            if injector.header_code != spec.school.code:  # the folder names the wrong school
+                spec.path = spec.path.replace(f"/{spec.school.code}/", f"/{injector.header_code}/")
         first = write_table(
             out / spec.path,
             header=_header(spec, injector.header_code),
-            columns=injector.columns,
-            rows=injector.rows,
+            columns=columns,
+            rows=rows,
             layout=spec.layout,
+            code_lists=sheets,
         )
         if applied and spec.fault == "corrupt_workbook":
             data = (out / spec.path).read_bytes()
@@ -647,6 +798,7 @@ def process_district(args: tuple[list[School], Options, str]) -> DistrictResult:
                 "submitted_on": spec.submitted.isoformat(),
                 "rows": len(injector.rows),
                 "first_data_row": first,
+                "layout": spec.layout_name,
             }
         )
         if applied:
@@ -681,19 +833,34 @@ def process_district(args: tuple[list[School], Options, str]) -> DistrictResult:
     return result
 
 
-def _write_registry(out: Path, districts: list[list[School]], opts: Options) -> dict:
+def _write_registry(
+    out: Path, districts: list[list[School]], opts: Options, with_districts: bool
+) -> dict:
+    """The registry; without the district columns where the scale's registry names none."""
+    columns = [
+        c for c in COLUMNS["schools"] if with_districts or c not in ("Mã huyện", "Quận/Huyện")
+    ]
     rows = [
         [
-            s.code,
-            s.name,
-            LEVEL_NAMES[s.level],
-            s.ownership,
-            s.commune[0],
-            s.commune[1],
-            s.district_code,
-            s.district_name,
-            s.province_code,
-            s.status,
+            value
+            for column, value in zip(
+                COLUMNS["schools"],
+                [
+                    s.code,
+                    s.name,
+                    LEVEL_NAMES[s.level],
+                    s.ownership,
+                    s.commune[0],
+                    s.commune[1],
+                    s.district_code,
+                    s.district_name,
+                    s.province_code,
+                    s.province_name,
+                    s.status,
+                ],
+                strict=True,
+            )
+            if column in columns
         ]
         for d in districts
         for s in d
@@ -706,11 +873,17 @@ def _write_registry(out: Path, districts: list[list[School]], opts: Options) -> 
             ("Năm học", opts.school_years[0]),
             ("Ngày hiệu lực", f"01/08/{opts.school_years[0][:4]}"),
         ],
-        columns=COLUMNS["schools"],
+        columns=columns,
         rows=rows,
         layout=Layout(title="DANH MỤC CƠ SỞ GIÁO DỤC", sheet="DanhMuc"),
     )
-    return {"source": "schools", "file": path, "rows": len(rows), "first_data_row": first}
+    return {
+        "source": "schools",
+        "file": path,
+        "rows": len(rows),
+        "first_data_row": first,
+        "layout": "contract",
+    }
 
 
 def generate(
@@ -723,20 +896,25 @@ def generate(
     school_years: tuple[str, ...] = ("2024-2025", "2025-2026"),
     workers: int | None = None,
     provinces: int | None = None,
+    layout: str = "contract",
 ) -> dict:
-    """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk)."""
+    """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk).
+    `layout`: the people exports in the contract's layout, as CSDL ngành's downloads
+    (`csdl`), or some schools each way (`mixed`)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}")
     unknown = set(faults or ()) - set(FAULT_KINDS)
     if unknown:
         raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
-    opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years))
+    opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years), layout)
     out.mkdir(parents=True, exist_ok=True)
     districts = build_schools(SCALES[scale], seed)
     if provinces is not None:  # a measured fraction of a scale (first N provinces)
         keep = sorted({d[0].province_code for d in districts})[:provinces]
         districts = [d for d in districts if d[0].province_code in keep]
-    registry = _write_registry(out, districts, opts)
+    registry = _write_registry(out, districts, opts, SCALES[scale].registry_districts)
     tasks = [(d, opts, str(out)) for d in districts]
     n_workers = workers or min(len(tasks), os.cpu_count() or 1)
     files_path = out / ".manifest_files.jsonl"
@@ -756,6 +934,8 @@ def generate(
             "scale": scale,
             "seed": seed,
             "format": fmt,
+            "layout": layout,
+            "registry_districts": SCALES[scale].registry_districts,
             "school_years": list(school_years),
             "fault_kinds": sorted(opts.faults),
             "n_schools": sum(len(d) for d in districts),

@@ -106,6 +106,7 @@ class School:
     name: str
     level: str
     province_code: str  # 2 digits, as in the school code
+    province_name: str
     birth_province: str  # 3-digit code of §3 for people born there
     district_code: str
     district_name: str
@@ -123,11 +124,20 @@ class Scale:
     provinces: int
     districts_per_province: int
     per_district: dict[str, int]  # schools per level in each district
+    # whether the registry names the district: a province's registry made since the 2025
+    # reform (two-tier local government, 1/7/2025) names only the commune and the province
+    registry_districts: bool = True
 
 
 SCALES = {
     "district": Scale("district", 1, 1, {"MN": 18, "TH": 19, "THCS": 14, "TH_THCS": 3}),
-    "province": Scale("province", 1, 15, {"MN": 23, "TH": 22, "THCS": 17, "TH_THCS": 3, "THPT": 2}),
+    "province": Scale(
+        "province",
+        1,
+        15,
+        {"MN": 23, "TH": 22, "THCS": 17, "TH_THCS": 3, "THPT": 2},
+        registry_districts=False,
+    ),
     "national": Scale(
         "national", 34, 20, {"MN": 28, "TH": 24, "THCS": 18, "TH_THCS": 5, "THPT": 4}
     ),
@@ -142,12 +152,17 @@ def build_schools(scale: Scale, seed: int) -> list[list[School]]:
         # The sample district keeps the code of province 31 (Hải Phòng) it always had.
         province = "31" if scale.provinces == 1 else PROVINCE_CODES[p][1:]
         birth = "031" if scale.provinces == 1 else PROVINCE_CODES[p]
+        province_name = "Thành phố Hải Phòng" if province == "31" else f"Tỉnh {province}"
         index_in_province = 0
         for d in range(scale.districts_per_province):
             district = f"{305 + d:03d}" if scale.provinces == 1 else f"{101 + d:03d}"
             district_name = f"Huyện {district}" if d or scale.name != "district" else "Quận Hải An"
             minority = rng.uniform(0.01, 0.08) if rng.random() < 0.7 else rng.uniform(0.2, 0.9)
             communes = [(f"{province}{district}{c:02d}", f"Xã {c:02d}") for c in range(1, 9)]
+            if not scale.registry_districts:  # a commune's name is then unique in its province
+                communes = [
+                    (code, f"Xã {d * 8 + c:03d}") for c, (code, _) in enumerate(communes, 1)
+                ]
             schools: list[School] = []
             seq = 0
             for level, n in scale.per_district.items():
@@ -161,6 +176,7 @@ def build_schools(scale: Scale, seed: int) -> list[list[School]]:
                             name=f"Trường {LEVEL_NAMES[level]} {name_part}",
                             level=level,
                             province_code=province,
+                            province_name=province_name,
                             birth_province=birth,
                             district_code=district,
                             district_name=district_name,

@@ -26,6 +26,9 @@ class Layout:
     date_as_serial: bool = False  # header dates as Excel serial numbers instead of text
     nfd: bool = False  # decomposed Unicode, as some software writes it
     sheet: str = "Sheet1"
+    # the workbook's creation time (`.xlsx`): a download's is the day it was downloaded, so
+    # two downloads of an unchanged list are not the same bytes, as they are not in life
+    created: date = date(2025, 1, 1)
 
 
 def _header_cells(header: Header, layout: Layout) -> list[list[object]]:
@@ -66,8 +69,11 @@ def write_table(
     columns: Sequence[str],
     rows: Sequence[Sequence[object]],
     layout: Layout = Layout(),
+    code_lists: dict[str, list[tuple[str, str]]] | None = None,
 ) -> int:
-    """Write one file; the format follows the suffix. Returns the first data row (1-based)."""
+    """Write one file; the format follows the suffix. Returns the first data row (1-based).
+    `code_lists` (`.xlsx` only): sheets after the table's, each a list of (code, label), as
+    CSDL ngành's downloads carry them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     top = _top(header, layout)
     columns = [_text(c, layout) for c in columns]
@@ -77,7 +83,7 @@ def write_table(
     elif suffix == ".xls":
         _xls(path, top, columns, rows, layout)
     else:
-        _xlsx(path, top, columns, rows, layout)
+        _xlsx(path, top, columns, rows, layout, code_lists or {})
     return len(top) + 2
 
 
@@ -102,9 +108,12 @@ def _csv(path: Path, top, columns, rows, layout: Layout) -> None:
             )
 
 
-def _xlsx(path: Path, top, columns, rows, layout: Layout) -> None:
+def _xlsx(
+    path: Path, top, columns, rows, layout: Layout, code_lists: dict[str, list[tuple[str, str]]]
+) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    wb.set_properties({"created": datetime(2025, 1, 1)})  # same seed → same bytes
+    created = datetime(layout.created.year, layout.created.month, layout.created.day)
+    wb.set_properties({"created": created})  # a fixed date: same seed → same bytes
     ws = wb.add_worksheet(layout.sheet)
     bold = wb.add_format({"bold": True, "text_wrap": True})
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
@@ -134,6 +143,11 @@ def _xlsx(path: Path, top, columns, rows, layout: Layout) -> None:
             else:
                 ws.write_string(r, c, _text(str(v), layout))
         r += 1
+    for name, values in code_lists.items():
+        sheet = wb.add_worksheet(name)
+        sheet.write_row(0, 0, ["Mã", "Tên"])
+        for n, (code, label) in enumerate(values, start=1):
+            sheet.write_row(n, 0, [code, label])
     wb.close()
 
 

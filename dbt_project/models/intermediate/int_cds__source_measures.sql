@@ -1,7 +1,10 @@
 -- The warehouse's own figure for each cross-check measure (contract §6, "Cross-checks"), per
 -- school and school year: from the latest period of the year that has it, cuoi_nam before
 -- dau_nam. Fractions 0–1 from the latest exports and statistical report of the period;
--- students_per_computer as in infrastructure_school (int_emis__figures).
+-- students_per_computer as in infrastructure_school (int_emis__figures). A field the
+-- export's layout cannot supply (contract §2.8: CSDL_GiaoVien has no digital signature or
+-- training account, C1-HocSinh no transcript) gives no figure for that period, never 0:
+-- the claim is then checked against the other period, or not at all.
 with coverage as (
     select * from {{ ref('int_exports__coverage') }}
 ),
@@ -13,17 +16,21 @@ figures as (
 from_exports as (
     select
         school_code, school_year, period, 'staff_digital_signature' as measure,
-        'teachers' as source, active_staff_signature as numerator, active_staff as denominator
+        'teachers' as source,
+        case when signature_available is not false then active_staff_signature end as numerator,
+        active_staff as denominator
     from coverage
     union all
     select
         school_code, school_year, period, 'teachers_training_account', 'teachers',
-        active_teachers_training, active_teachers
+        case when training_available is not false then active_teachers_training end,
+        active_teachers
     from coverage
     union all
     select
         school_code, school_year, period, 'students_digital_transcript', 'students',
-        active_students_transcript, active_students
+        case when transcript_available is not false then active_students_transcript end,
+        active_students
     from coverage
 ),
 

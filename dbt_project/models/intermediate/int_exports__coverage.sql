@@ -39,6 +39,8 @@ staff as (
         bool_and(not list_contains(f.fields_not_available, 'personal_id')) as staff_ids_available,
         bool_and(not list_contains(f.fields_not_available, 'digital_signature'))
             as signature_available,
+        bool_and(not list_contains(f.fields_not_available, 'training_account'))
+            as training_available,
         count(*) filter (where r.is_active and r.id_valid) as active_staff_valid_id,
         count(*) filter (where r.is_active and r.has_digital_signature) as active_staff_signature,
         count(*) filter (where r.is_active and r.position = 'teacher') as active_teachers,
@@ -61,7 +63,8 @@ combined as (
         s.active_students_transcript,
         s.student_ids_available, s.results_available, s.transcript_available,
         t.active_staff, t.active_staff_valid_id, t.active_staff_signature, t.active_teachers,
-        t.active_teachers_training, t.staff_ids_available, t.signature_available
+        t.active_teachers_training, t.staff_ids_available, t.signature_available,
+        t.training_available
     from students as s
     full outer join staff as t
         on t.school_code = s.school_code and t.school_year = s.school_year and t.period = s.period
