@@ -141,6 +141,7 @@ def _school(code: str, level: str) -> School:
         name=f"Trường {code}",
         level=level,
         province_code="31",
+        province_name="Thành phố Hải Phòng",
         birth_province="031",
         district_code="001",
         district_name="Huyện Một",

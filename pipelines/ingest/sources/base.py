@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.ingest.pseudonym import Pseudonymizer
-from pipelines.ingest.rules import ISSUE_SCHEMA
+from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule
 from pipelines.ingest.text import parse_date_expr
 from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, TableSpec
 from pipelines.reference.cds_index import CdsIndex, load_index
@@ -21,6 +21,50 @@ from pipelines.reference.vocab import is_school_year
 from pipelines.settings import run_date
 
 SCHOOL_CODE_RE = re.compile(r"^[0-9A-Z]{6,12}$")
+
+
+def school_code_rules(
+    known: str | None = None, unknown: str = "Mã trường không có trong danh mục trường"
+) -> list[RowRule]:
+    """The row rules of a source that names its school on every row (the registry, the
+    office's review decisions, the push history): a code given, of the right shape, and,
+    with `known` (a boolean column: the code is in the registry), a school the registry
+    has."""
+    code = pl.col("school_code")
+    rules = [
+        RowRule("required_missing", "school_code", code.is_null(), "Thiếu mã trường"),
+        RowRule(
+            "invalid_school_code",
+            "school_code",
+            code.is_not_null() & ~code.str.contains(SCHOOL_CODE_RE.pattern),
+            "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
+        ),
+    ]
+    if known is not None:
+        rules.append(
+            RowRule(
+                "unknown_school",
+                "school_code",
+                code.str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col(known),
+                unknown,
+            )
+        )
+    return rules
+
+
+def school_year_rules(valid: str) -> list[RowRule]:
+    """A school year on every row: given, and well formed (`valid`, a boolean column)."""
+    year = pl.col("school_year")
+    return [
+        RowRule("required_missing", "school_year", year.is_null(), "Thiếu năm học"),
+        RowRule(
+            "invalid_school_year",
+            "school_year",
+            year.is_not_null() & ~pl.col(valid),
+            "Năm học không hợp lệ (vd 2024-2025)",
+        ),
+    ]
+
 
 HF_SCHOOL = HeaderField("school_code", ("Mã trường",))
 HF_YEAR = HeaderField("school_year", ("Năm học",))

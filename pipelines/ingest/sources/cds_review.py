@@ -14,7 +14,13 @@ from dataclasses import replace
 import polars as pl
 
 from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules
-from pipelines.ingest.sources.base import SCHOOL_CODE_RE, IngestContext, Shaped, Source
+from pipelines.ingest.sources.base import (
+    IngestContext,
+    Shaped,
+    Source,
+    school_code_rules,
+    school_year_rules,
+)
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr, parse_number_expr
 from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
 from pipelines.reference.vocab import is_school_year
@@ -68,27 +74,8 @@ _SCORED = pl.col("rule").is_in(["binary", "ratio", "bands"])
 _SCORE_GIVEN = pl.col("reviewed_score").is_not_null()
 
 RULES = [
-    RowRule("required_missing", "school_code", pl.col("school_code").is_null(), "Thiếu mã trường"),
-    RowRule(
-        "invalid_school_code",
-        "school_code",
-        pl.col("school_code").is_not_null()
-        & ~pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern),
-        "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
-    ),
-    RowRule(
-        "unknown_school",
-        "school_code",
-        pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col("in_registry"),
-        "Mã trường không có trong danh mục trường",
-    ),
-    RowRule("required_missing", "school_year", pl.col("school_year").is_null(), "Thiếu năm học"),
-    RowRule(
-        "invalid_school_year",
-        "school_year",
-        pl.col("school_year").is_not_null() & ~pl.col("year_ok"),
-        "Năm học không hợp lệ (vd 2024-2025)",
-    ),
+    *school_code_rules(known="in_registry"),
+    *school_year_rules("year_ok"),
     RowRule(
         "unknown_indicator",
         "indicator_code",

@@ -12,7 +12,13 @@ from datetime import date
 import polars as pl
 
 from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules, duplicated_after_first
-from pipelines.ingest.sources.base import SCHOOL_CODE_RE, IngestContext, Shaped, Source, file_issue
+from pipelines.ingest.sources.base import (
+    IngestContext,
+    Shaped,
+    Source,
+    file_issue,
+    school_code_rules,
+)
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr
 from pipelines.ingest.workbook import ColumnSpec, HeaderField, TableRead, TableSpec
 
@@ -109,14 +115,7 @@ def _no_issues() -> pl.DataFrame:
 
 
 RULES = [
-    RowRule("required_missing", "school_code", pl.col("school_code").is_null(), "Thiếu mã trường"),
-    RowRule(
-        "invalid_school_code",
-        "school_code",
-        pl.col("school_code").is_not_null()
-        & ~pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern),
-        "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
-    ),
+    *school_code_rules(),
     RowRule(
         "duplicate_school_code",
         "school_code",

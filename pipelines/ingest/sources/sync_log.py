@@ -14,7 +14,13 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.ingest.rules import ISSUE_SCHEMA, RowRule, apply_row_rules
-from pipelines.ingest.sources.base import SCHOOL_CODE_RE, IngestContext, Shaped, Source
+from pipelines.ingest.sources.base import (
+    IngestContext,
+    Shaped,
+    Source,
+    school_code_rules,
+    school_year_rules,
+)
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_count_expr, parse_date_expr
 from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
 
@@ -67,27 +73,11 @@ def _count_rule(col: str, severity: str = "error") -> RowRule:
 
 
 RULES = [
-    RowRule("required_missing", "school_code", pl.col("school_code").is_null(), "Thiếu mã trường"),
-    RowRule(
-        "invalid_school_code",
-        "school_code",
-        pl.col("school_code").is_not_null()
-        & ~pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern),
-        "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
+    *school_code_rules(
+        known="school_known",
+        unknown="Mã trường không có trong danh mục trường: dòng đẩy dữ liệu bị cách ly",
     ),
-    RowRule(
-        "unknown_school",
-        "school_code",
-        pl.col("school_code").str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col("school_known"),
-        "Mã trường không có trong danh mục trường: dòng đẩy dữ liệu bị cách ly",
-    ),
-    RowRule("required_missing", "school_year", pl.col("school_year").is_null(), "Thiếu năm học"),
-    RowRule(
-        "invalid_school_year",
-        "school_year",
-        pl.col("school_year").is_not_null() & ~pl.col("school_year_ok"),
-        "Năm học không hợp lệ (vd 2024-2025)",
-    ),
+    *school_year_rules("school_year_ok"),
     RowRule(
         "invalid_term",
         "term",
