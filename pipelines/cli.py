@@ -408,6 +408,18 @@ def _maintain_lake(settings: Settings, keep_days: float) -> None:
     type=int,
     help="Chỉ sinh N tỉnh đầu tiên (đo một phần của quy mô toàn quốc).",
 )
+@click.option(
+    "--districts",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Chỉ N huyện mỗi tỉnh (thu nhỏ quy mô, cho kiểm thử).",
+)
+@click.option(
+    "--schools-per-level",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Tối đa N trường mỗi cấp học trong mỗi huyện (thu nhỏ quy mô).",
+)
 def generate(
     scale: str,
     out: str,
@@ -418,6 +430,8 @@ def generate(
     school_years: str,
     workers: int | None,
     provinces: int | None,
+    districts: int | None,
+    schools_per_level: int | None,
 ) -> None:
     from pipelines.generate import FAULT_KINDS
     from pipelines.generate import generate as gen
@@ -440,6 +454,8 @@ def generate(
         school_years=tuple(y.strip() for y in school_years.split(",")),
         workers=workers,
         provinces=provinces,
+        districts=districts,
+        schools_per_level=schools_per_level,
     )
     click.echo(
         f"Đã sinh {manifest['n_files']} tệp cho {manifest['n_schools']} trường vào {out} "

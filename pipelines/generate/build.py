@@ -8,6 +8,7 @@ streamed to disk. The same seed gives the same bytes whatever the number of work
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -710,8 +711,12 @@ def generate(
     school_years: tuple[str, ...] = ("2024-2025", "2025-2026"),
     workers: int | None = None,
     provinces: int | None = None,
+    districts: int | None = None,
+    schools_per_level: int | None = None,
 ) -> dict:
-    """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk)."""
+    """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk).
+    `districts` (per province) and `schools_per_level` (per district) shrink the scale, for
+    tests that need its provinces but not its size."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}")
     unknown = set(faults or ()) - set(FAULT_KINDS)
@@ -719,7 +724,16 @@ def generate(
         raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
     opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years))
     out.mkdir(parents=True, exist_ok=True)
-    districts = build_schools(SCALES[scale], seed)
+    shape = SCALES[scale]
+    if districts is not None or schools_per_level is not None:
+        shape = dataclasses.replace(
+            shape,
+            districts_per_province=min(districts or shape.districts_per_province,
+                                       shape.districts_per_province),
+            per_district={level: min(n, schools_per_level or n)
+                          for level, n in shape.per_district.items()},
+        )  # fmt: skip
+    districts = build_schools(shape, seed)
     if provinces is not None:  # a measured fraction of a scale (first N provinces)
         keep = sorted({d[0].province_code for d in districts})[:provinces]
         districts = [d for d in districts if d[0].province_code in keep]
