@@ -33,6 +33,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt (a subprocess) finds the warehouse through the environment, like profiles.yml says.
     os.environ.update(settings.to_env())
+    if settings.parallel is None:
+        os.environ.pop("CDS_PARALLEL", None)
     if settings.lake is None:  # an embedded run after a lake run in the same process
         for name in ("CDS_LAKE", "CDS_LAKE_DATA"):
             os.environ.pop(name, None)
@@ -52,18 +54,33 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Nạp, kiểm tra, biến đổi và xuất bản toàn bộ dữ liệu trong raw/.",
     )
+    resources = {
+        "paths": CdsPaths.from_settings(settings),
+        "duckdb": WarehouseDuckDB.from_settings(settings),
+        "dbt": DbtResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+            target="lake" if settings.lake else None,
+        ),
+    }
+    assets = [
+        *REFERENCE_ASSETS,
+        *landing_assets(periods),
+        ingest_log,
+        build_dbt_assets(),
+        analytics_db,
+        *REPORT_ASSETS,
+        dbt_docs,
+    ]
+    checks = [*GX_CHECKS, new_rule_breaches]
+    if settings.parallel:
+        from pipelines.parallel_run import parallel_definitions
+
+        return parallel_definitions(settings, assets, checks, resources, full_pipeline)
     running = os.environ.get("CDS_AUTOMATION", "on") != "off"
     return dg.Definitions(
-        assets=[
-            *REFERENCE_ASSETS,
-            *landing_assets(periods),
-            ingest_log,
-            build_dbt_assets(),
-            analytics_db,
-            *REPORT_ASSETS,
-            dbt_docs,
-        ],
-        asset_checks=[*GX_CHECKS, new_rule_breaches],
+        assets=assets,
+        asset_checks=checks,
         jobs=[full_pipeline],
         sensors=[
             raw_files_sensor(
@@ -78,15 +95,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED,
             )
         ],
-        resources={
-            "paths": CdsPaths.from_settings(settings),
-            "duckdb": WarehouseDuckDB.from_settings(settings),
-            "dbt": DbtResource(
-                project_dir=dbt_project,
-                dbt_executable=dbt_executable(),
-                target="lake" if settings.lake else None,
-            ),
-        },
+        resources=resources,
         executor=dg.in_process_executor,
     )
 
