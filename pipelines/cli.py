@@ -198,9 +198,13 @@ def run(
     try:
         defs = build_definitions(settings)
         if settings.parallel:
+            from pipelines.definitions import province_job
             from pipelines.parallel_run import run_in_order
 
-            with writer, run_in_order(defs, settings, run_config) as (instance, results):
+            with (
+                writer,
+                run_in_order(defs, settings, run_config, province_job) as (instance, results),
+            ):
                 outcome = _outcome(results)
                 if timings:
                     _write_timings(Path(timings), defs, instance, results, started)

@@ -45,8 +45,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # A partial run (one source, one backfill step) runs a dbt test only when every model it
     # reads is built or upstream: never a relationship test against a table not yet built.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
-
     periods = period_partitions(settings.reference_file("reporting_calendar.csv"))
 
     full_pipeline = dg.define_asset_job(
@@ -54,15 +52,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Nạp, kiểm tra, biến đổi và xuất bản toàn bộ dữ liệu trong raw/.",
     )
-    resources = {
-        "paths": CdsPaths.from_settings(settings),
-        "duckdb": WarehouseDuckDB.from_settings(settings),
-        "dbt": DbtResource(
-            project_dir=dbt_project,
-            dbt_executable=dbt_executable(),
-            target="lake" if settings.lake else None,
-        ),
-    }
+    resources = _resources(settings)
     assets = [
         *REFERENCE_ASSETS,
         *landing_assets(periods),
@@ -98,6 +88,28 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources=resources,
         executor=dg.in_process_executor,
     )
+
+
+def _resources(settings: Settings) -> dict:
+    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
+
+    return {
+        "paths": CdsPaths.from_settings(settings),
+        "duckdb": WarehouseDuckDB.from_settings(settings),
+        "dbt": DbtResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+            target="lake" if settings.lake else None,
+        ),
+    }
+
+
+def province_job() -> dg.JobDefinition:
+    """`--parallel`'s province job, rebuilt from the environment in each step's process
+    (Dagster's multiprocess executor reconstructs the job there)."""
+    from pipelines.parallel_run import PROVINCE_JOB
+
+    return build_definitions(Settings.from_env()).resolve_job_def(PROVINCE_JOB)
 
 
 @dg.definitions

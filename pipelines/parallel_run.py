@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,19 +73,13 @@ def parallel_definitions(
     )
 
 
-def province_job() -> dg.JobDefinition:
-    """The province job, rebuilt from the environment in each step's process."""
-    from pipelines.definitions import build_definitions
-
-    return build_definitions(Settings.from_env()).resolve_job_def(PROVINCE_JOB)
-
-
 @contextmanager
 def run_in_order(
-    defs: dg.Definitions, settings: Settings, run_config: dict
+    defs: dg.Definitions, settings: Settings, run_config: dict, province_job: Callable
 ) -> Iterator[tuple[dg.DagsterInstance, list]]:
     """Run the three jobs, stopping after one that failed; yields the instance and their
-    results (read them inside: the instance is removed afterwards). The steps in child processes find the
+    results (read them inside: the instance is removed afterwards). `province_job` is the
+    module-level function that builds the province job in each step's process. The steps in child processes find the
     writer lock held by this process (`pipelines.warehouse_lock`)."""
     from pipelines.warehouse_lock import held_by_this_process
 

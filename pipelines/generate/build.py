@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.generate.geography import LEVEL_NAMES, SCALES, School, build_schools
+from pipelines.generate.geography import Scale as GeoScale
 from pipelines.generate.people import Population, build_population
 from pipelines.generate.reports import cds_rows, emis_rows
 from pipelines.generate.writers import Layout, first_data_row, write_table
@@ -724,16 +725,7 @@ def generate(
         raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
     opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years))
     out.mkdir(parents=True, exist_ok=True)
-    shape = SCALES[scale]
-    if districts is not None or schools_per_level is not None:
-        shape = dataclasses.replace(
-            shape,
-            districts_per_province=min(districts or shape.districts_per_province,
-                                       shape.districts_per_province),
-            per_district={level: min(n, schools_per_level or n)
-                          for level, n in shape.per_district.items()},
-        )  # fmt: skip
-    districts = build_schools(shape, seed)
+    districts = build_schools(_shrunk(SCALES[scale], districts, schools_per_level), seed)
     if provinces is not None:  # a measured fraction of a scale (first N provinces)
         keep = sorted({d[0].province_code for d in districts})[:provinces]
         districts = [d for d in districts if d[0].province_code in keep]
@@ -770,6 +762,17 @@ def generate(
         f.write(',\n "events": ' + json.dumps(events, ensure_ascii=False, indent=1) + "\n}\n")
     files_path.unlink()
     return {**head, "faults": faults_all, "events": events}
+
+
+def _shrunk(shape: GeoScale, districts: int | None, schools_per_level: int | None) -> GeoScale:
+    """`shape` with at most `districts` per province and `schools_per_level` per district."""
+    return dataclasses.replace(
+        shape,
+        districts_per_province=min(districts or shape.districts_per_province,
+                                   shape.districts_per_province),
+        per_district={level: min(n, schools_per_level or n)
+                      for level, n in shape.per_district.items()},
+    )  # fmt: skip
 
 
 def _map(fn, tasks: list, workers: int) -> Iterator[DistrictResult]:

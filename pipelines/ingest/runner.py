@@ -178,27 +178,18 @@ def ingest_source(
     unrecorded for its partition's run; a rejected file whose period cannot be told is
     recorded by every run. Files are judged in worker processes (`CDS_INGEST_WORKERS`), and
     recorded here in order; a file an earlier run died on (the source's journal) is judged
-    alone in a child with a memory limit, and rejected if it kills that child too.
-
-    With a province's `share` (`--parallel`), only its files are judged, under load numbers
-    reserved for it, and nothing but appends is written (the tables exist already): other
-    provinces write the same tables at the same time."""
+    alone in a child with a memory limit, and rejected if it kills that child too. With a
+    province's `share` (`--parallel`): only its files, its load numbers, appends only."""
     if source.reads_index:
         ctx.cds_index()  # a broken index stops its source here, before any file is judged
-    if share is None:
-        ensure_schemas(con)
-        ensure_landing_table(con, source.name, source.landing_schema)
+    listing, journal = _prepare(con, raw_dir, source, share)
     done = accepted_hashes(con, source.name)
     dup_seen = recorded_duplicates(con, source.name)
     summary = IngestSummary(source.name)
     batch = _Batch(con, source.landing_schema, loaded_at, share.numbers if share else None)
-    listing = _listing(raw_dir, source.name) if share is None else share.items[source.name]
     known = set(done)  # files judged in earlier runs are not read again
-    journal = f"{source.name}.{share.province}" if share else source.name
-    judged = evaluate_in_order(
-        [item for item in listing if item[2] not in known], source, ctx,
-        workers or ingest_workers(), Journal.for_connection(con, journal),
-    )  # fmt: skip
+    judged = evaluate_in_order([item for item in listing if item[2] not in known], source, ctx,
+                               workers or ingest_workers(), journal)  # fmt: skip
     for path, rel, sha in listing:
         summary.files_seen += 1
         # in step with `judged`; a copy of a file accepted earlier in this run is judged
@@ -229,6 +220,20 @@ def ingest_source(
             batch.flush()
     batch.flush()
     return summary
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, share: ProvinceShare | None
+) -> tuple[list[tuple[Path, str, str]], Journal | None]:
+    """The tables made ready, the files to consider and their journal. A province's step
+    (`share`) creates nothing (others write beside it; the plan made the tables), takes its
+    own files and keeps its own journal (provinces are judged side by side)."""
+    if share is None:
+        ensure_schemas(con)
+        ensure_landing_table(con, source.name, source.landing_schema)
+        return _listing(raw_dir, source.name), Journal.for_connection(con, source.name)
+    journal = Journal.for_connection(con, f"{source.name}.{share.province}")
+    return share.items[source.name], journal
 
 
 def _listing(raw_dir: Path, source: str) -> list[tuple[Path, str, str]]:
