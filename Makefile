@@ -61,8 +61,11 @@ screenshots: install browser
 
 # Speed and memory at district, province and a national fraction (not part of the tests):
 # generates each scale once into .bench/, prints the table and writes BENCHMARKS.md.
-# Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look.
-bench: install
+# Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look. First, provinces in
+# parallel on a lake (national-4, --parallel 1 and 2, a throwaway PostgreSQL; about an hour
+# here; PARALLEL_ARGS="--districts 2" for a quick look), written to benchmarks/parallel.md.
+bench: install postgres
+	$(UV) run --locked python -m benchmarks.parallel $(PARALLEL_ARGS)
 	$(UV) run --locked python -m benchmarks.hostile
 	$(UV) run --locked python -m benchmarks.drop_to_result --repeat 3
 	$(UV) run --locked python -m benchmarks $(BENCH_ARGS)

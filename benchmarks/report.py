@@ -19,6 +19,8 @@ from benchmarks.scales import Scale
 
 STAGES = ("ingest", "validation", "dbt", "publish", "overhead")
 PROFILING_NOTES = Path(__file__).with_name("profiling.md")
+# written by `python -m benchmarks.parallel` (provinces in parallel, issue 17)
+PARALLEL_RESULTS = Path(__file__).with_name("parallel.md")
 
 
 @dataclass
@@ -202,6 +204,8 @@ def write_report(results: list[ScaleResult], out: Path, argv: list[str]) -> str:
     growth, national = _growth(results)
     command = "python -m benchmarks " + " ".join(argv) if argv else "make bench"
     notes = PROFILING_NOTES.read_text(encoding="utf-8") if PROFILING_NOTES.exists() else ""
+    if PARALLEL_RESULTS.exists():
+        notes = PARALLEL_RESULTS.read_text(encoding="utf-8") + "\n" + notes
     text = f"""# Benchmarks
 
 Written by `make bench` ({command}) on {datetime.now():%Y-%m-%d %H:%M}. Do not edit by hand:

@@ -25,6 +25,7 @@ def _settings(
     reference: str | None,
     lake: str | None = None,
     lake_data: str | None = None,
+    parallel: int | None = None,
 ) -> Settings:
     from pipelines.lake import Lake, LakeError
 
@@ -32,12 +33,36 @@ def _settings(
         parsed = Lake.parse(lake, lake_data) if lake and lake.strip() else None
     except LakeError as exc:
         raise click.BadParameter(str(exc), param_hint="--lake") from None
+    if parallel is not None and parsed is None:
+        raise click.BadParameter(
+            "chỉ dùng được với --lake: warehouse.duckdb chỉ cho một tiến trình ghi",
+            param_hint="--parallel",
+        )
+    if parallel and parallel > 1 and parsed is not None and parsed.catalog_file is not None:
+        raise click.BadParameter(
+            "nhiều tỉnh cùng lúc cần danh mục DuckLake trên PostgreSQL "
+            "(--lake 'postgres:dbname=… host=…'): tệp danh mục chỉ cho một tiến trình ghi",
+            param_hint="--parallel",
+        )
     return Settings(
         raw_dir=Path(raw).resolve(),
         warehouse_dir=Path(warehouse).resolve(),
         reference_dir=Path(reference).resolve() if reference else None,
         lake=parsed,
+        parallel=parallel,
     )
+
+
+def _parallel_option(command):
+    """`--parallel N` (or CDS_PARALLEL), contract §7: provinces ingested N at once."""
+    return click.option(
+        "--parallel",
+        envvar="CDS_PARALLEL",
+        default=None,
+        type=click.IntRange(min=1),
+        help="Nạp tối đa N tỉnh cùng lúc, mỗi tỉnh một tiến trình (cần --lake; N > 1 cần danh "
+        "mục trên PostgreSQL), rồi một lần dbt và xuất bản.",
+    )(command)
 
 
 def _lake_options(command):
@@ -124,6 +149,7 @@ def _lake_free(settings: Settings) -> tuple[int, str] | None:
     help="Ghi thời gian từng bước và từng giai đoạn (JSON) vào tệp này.",
 )
 @_lake_options
+@_parallel_option
 def run(
     raw: str,
     warehouse: str,
@@ -131,8 +157,9 @@ def run(
     timings: str | None,
     lake: str | None,
     lake_data: str | None,
+    parallel: int | None,
 ) -> None:
-    settings = _settings(raw, warehouse, reference, lake, lake_data)
+    settings = _settings(raw, warehouse, reference, lake, lake_data, parallel)
     if not settings.raw_dir.is_dir():
         raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
     _exit_if_reference_broken(settings)
@@ -158,6 +185,8 @@ def run(
     click.echo(f"▶ Kho dữ liệu: {settings.warehouse_dir}")
     if settings.lake:
         click.echo(f"▶ DuckLake: {settings.lake.catalog} (dữ liệu: {settings.lake.data_path})")
+    if settings.parallel:
+        click.echo(f"▶ Nạp song song: tối đa {settings.parallel} tỉnh cùng lúc")
     from dagster import DagsterInstance
 
     from pipelines.definitions import FULL_PIPELINE, build_definitions, full_run_tags
@@ -165,32 +194,41 @@ def run(
     from pipelines.reference.cds_index import CdsIndexError
     from pipelines.reference.code_lists import CodeListError
 
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     try:
         defs = build_definitions(settings)
-        job = defs.resolve_job_def(FULL_PIPELINE)
-        with writer, DagsterInstance.ephemeral() as instance:
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                tags=full_run_tags(defs),
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            )
-            if timings:
-                _write_timings(Path(timings), defs, instance, result.run_id, started)
+        if settings.parallel:
+            from pipelines.definitions import province_job
+            from pipelines.parallel_run import run_in_order
+
+            with (
+                writer,
+                run_in_order(defs, settings, run_config, province_job) as (instance, results),
+            ):
+                outcome = _outcome(results)
+                if timings:
+                    _write_timings(Path(timings), defs, instance, results, started)
+        else:
+            job = defs.resolve_job_def(FULL_PIPELINE)
+            with writer, DagsterInstance.ephemeral() as instance:
+                result = job.execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    tags=full_run_tags(defs),
+                    run_config=run_config,
+                )
+                outcome = _outcome([result])
+                if timings:
+                    _write_timings(Path(timings), defs, instance, [result], started)
     except (CdsIndexError, CalendarError, CodeListError) as exc:
         click.echo(f"✗ Dữ liệu tham chiếu không hợp lệ: {exc}", err=True)
         sys.exit(2)
-    evaluations = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    success, failures, evaluations = outcome
     failed_checks = [e for e in evaluations if e.severity.value == "ERROR"]
     warned_checks = [e for e in evaluations if e.severity.value == "WARN"]
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                err = event.step_failure_data.error
-                while err is not None and err.cause is not None:  # the root cause, not wrappers
-                    err = err.cause
-                msg = err.message.strip() if err else ""
-                click.echo(f"✗ Bước {event.step_key} thất bại: {msg}", err=True)
+    if not success:
+        for step_key, msg in failures:
+            click.echo(f"✗ Bước {step_key} thất bại: {msg}", err=True)
         sys.exit(1)
     from pipelines.summary import run_summary
 
@@ -211,12 +249,27 @@ def run(
     click.echo(f"✓ Hoàn tất sau {time.monotonic() - started:.0f} giây.")
 
 
-def _write_timings(path: Path, defs, instance, run_id: str, started: float) -> None:
+def _outcome(results: list) -> tuple[bool, list[tuple[str, str]], list]:
+    """Whether every run succeeded, each failed step with its root cause, and the asset
+    checks that did not pass, over the runs of one `cds run` (one, or three in parallel)."""
+    failures, evaluations = [], []
+    for result in results:
+        evaluations += [e for e in result.get_asset_check_evaluations() if not e.passed]
+        for event in result.all_events:
+            if event.is_step_failure:
+                err = event.step_failure_data.error
+                while err is not None and err.cause is not None:  # the root cause, not wrappers
+                    err = err.cause
+                failures.append((event.step_key, err.message.strip() if err else ""))
+    return all(r.success for r in results), failures, evaluations
+
+
+def _write_timings(path: Path, defs, instance, results: list, started: float) -> None:
     import json
 
     from pipelines.run_timings import op_stages, stage_seconds, step_durations
 
-    steps = step_durations(instance, run_id)
+    steps = [step for r in results for step in step_durations(instance, r.run_id)]
     stages = stage_seconds(steps, op_stages(defs))
     stages["overhead"] += time.monotonic() - started - sum(stages.values())
     path.write_text(
@@ -282,6 +335,7 @@ def check(files: tuple[str, ...], source: str | None, raw: str, reference: str |
 @click.option("--warehouse", default="warehouse", show_default=True)
 @click.option("--reference", default=None)
 @_lake_options
+@_parallel_option
 def ui(
     host: str,
     port: int,
@@ -290,8 +344,9 @@ def ui(
     reference: str | None,
     lake: str | None,
     lake_data: str | None,
+    parallel: int | None,
 ) -> None:
-    settings = _settings(raw, warehouse, reference, lake, lake_data)
+    settings = _settings(raw, warehouse, reference, lake, lake_data, parallel)
     env = {
         **os.environ,
         **settings.to_env(),
@@ -416,6 +471,18 @@ def _maintain_lake(settings: Settings, keep_days: float) -> None:
     type=int,
     help="Chỉ sinh N tỉnh đầu tiên (đo một phần của quy mô toàn quốc).",
 )
+@click.option(
+    "--districts",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Chỉ N huyện mỗi tỉnh (thu nhỏ quy mô, cho kiểm thử).",
+)
+@click.option(
+    "--schools-per-level",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Tối đa N trường mỗi cấp học trong mỗi huyện (thu nhỏ quy mô).",
+)
 def generate(
     scale: str,
     out: str,
@@ -427,6 +494,8 @@ def generate(
     school_years: str,
     workers: int | None,
     provinces: int | None,
+    districts: int | None,
+    schools_per_level: int | None,
 ) -> None:
     from pipelines.generate import FAULT_KINDS
     from pipelines.generate import generate as gen
@@ -450,6 +519,8 @@ def generate(
         workers=workers,
         provinces=provinces,
         layout=layout,
+        districts=districts,
+        schools_per_level=schools_per_level,
     )
     click.echo(
         f"Đã sinh {manifest['n_files']} tệp cho {manifest['n_schools']} trường vào {out} "

@@ -33,6 +33,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     # dbt (a subprocess) finds the warehouse through the environment, like profiles.yml says.
     os.environ.update(settings.to_env())
+    if settings.parallel is None:
+        os.environ.pop("CDS_PARALLEL", None)
     if settings.lake is None:  # an embedded run after a lake run in the same process
         for name in ("CDS_LAKE", "CDS_LAKE_DATA"):
             os.environ.pop(name, None)
@@ -43,8 +45,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # A partial run (one source, one backfill step) runs a dbt test only when every model it
     # reads is built or upstream: never a relationship test against a table not yet built.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
-
     periods = period_partitions(settings.reference_file("reporting_calendar.csv"))
 
     full_pipeline = dg.define_asset_job(
@@ -52,18 +52,25 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Nạp, kiểm tra, biến đổi và xuất bản toàn bộ dữ liệu trong raw/.",
     )
+    resources = _resources(settings)
+    assets = [
+        *REFERENCE_ASSETS,
+        *landing_assets(periods),
+        ingest_log,
+        build_dbt_assets(),
+        analytics_db,
+        *REPORT_ASSETS,
+        dbt_docs,
+    ]
+    checks = [*GX_CHECKS, new_rule_breaches]
+    if settings.parallel:
+        from pipelines.parallel_run import parallel_definitions
+
+        return parallel_definitions(settings, assets, checks, resources, full_pipeline)
     running = os.environ.get("CDS_AUTOMATION", "on") != "off"
     return dg.Definitions(
-        assets=[
-            *REFERENCE_ASSETS,
-            *landing_assets(periods),
-            ingest_log,
-            build_dbt_assets(),
-            analytics_db,
-            *REPORT_ASSETS,
-            dbt_docs,
-        ],
-        asset_checks=[*GX_CHECKS, new_rule_breaches],
+        assets=assets,
+        asset_checks=checks,
         jobs=[full_pipeline],
         sensors=[
             raw_files_sensor(
@@ -78,17 +85,31 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED,
             )
         ],
-        resources={
-            "paths": CdsPaths.from_settings(settings),
-            "duckdb": WarehouseDuckDB.from_settings(settings),
-            "dbt": DbtResource(
-                project_dir=dbt_project,
-                dbt_executable=dbt_executable(),
-                target="lake" if settings.lake else None,
-            ),
-        },
+        resources=resources,
         executor=dg.in_process_executor,
     )
+
+
+def _resources(settings: Settings) -> dict:
+    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
+
+    return {
+        "paths": CdsPaths.from_settings(settings),
+        "duckdb": WarehouseDuckDB.from_settings(settings),
+        "dbt": DbtResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+            target="lake" if settings.lake else None,
+        ),
+    }
+
+
+def province_job() -> dg.JobDefinition:
+    """`--parallel`'s province job, rebuilt from the environment in each step's process
+    (Dagster's multiprocess executor reconstructs the job there)."""
+    from pipelines.parallel_run import PROVINCE_JOB
+
+    return build_definitions(Settings.from_env()).resolve_job_def(PROVINCE_JOB)
 
 
 @dg.definitions

@@ -111,3 +111,20 @@ class WarehouseDuckDB(DuckDBResource):
 
                 attach(con, Lake(self.lake_catalog, self.lake_data or ""), self.warehouse_dir)
             yield con
+
+    @contextmanager
+    def appender_connection(self, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A lake connection for one of several concurrent appenders (a province's step):
+        without the writer lock (the appenders run side by side inside one run that holds
+        or waits for it in its planning step) and with its own spill folder."""
+        assert self.lake_catalog, "concurrent appenders need a lake"
+        from pipelines.lake import Lake, attach
+
+        temp = Path(str(self.connection_config.get("temp_directory", self.warehouse_dir))) / name
+        config = {**self.connection_config, "temp_directory": str(temp)}
+        con = duckdb.connect(":memory:", config=config)
+        try:
+            attach(con, Lake(self.lake_catalog, self.lake_data or ""), self.warehouse_dir)
+            yield con
+        finally:
+            con.close()

@@ -36,7 +36,7 @@ def stage_seconds(steps: Iterable[tuple[str, float]], stages: dict[str, str]) ->
     totals = dict.fromkeys(STAGES, 0.0)
     totals["overhead"] = 0.0
     for step_key, seconds in steps:
-        op = step_key.split("[")[0]
+        op = step_key.split("[")[0].split(".")[0]  # a graph's step: its asset's op
         totals[stages.get(op, "overhead")] += seconds
     return totals
 

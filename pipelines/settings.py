@@ -1,8 +1,8 @@
 """Where things are: the drop folder, the warehouse, the reference data, the lake.
 
 `cds run --raw/--warehouse/--reference/--lake/--lake-data` and the environment variables
-`CDS_RAW_DIR`, `CDS_WAREHOUSE_DIR`, `CDS_REFERENCE_DIR`, `CDS_LAKE`, `CDS_LAKE_DATA` (what
-the Dagster UI reads) set them.
+`CDS_RAW_DIR`, `CDS_WAREHOUSE_DIR`, `CDS_REFERENCE_DIR`, `CDS_LAKE`, `CDS_LAKE_DATA`,
+`CDS_PARALLEL` (what the Dagster UI reads) set them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ class Settings:
     reference_dir: Path | None = None
     # The warehouse's tables in a DuckLake instead of warehouse.duckdb (None: embedded).
     lake: Lake | None = None
+    # Provinces ingested at once by Dagster's multiprocess executor (`--parallel N`, lake
+    # only); None: the sources are ingested one after the other, as always.
+    parallel: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +46,7 @@ class Settings:
             warehouse_dir=Path(os.environ.get("CDS_WAREHOUSE_DIR", "warehouse")).resolve(),
             reference_dir=Path(ref).resolve() if ref else None,
             lake=Lake.from_env(),
+            parallel=int(os.environ["CDS_PARALLEL"]) if os.environ.get("CDS_PARALLEL") else None,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -51,6 +55,8 @@ class Settings:
             env["CDS_REFERENCE_DIR"] = str(self.reference_dir)
         if self.lake:
             env.update(self.lake.to_env())
+        if self.parallel:
+            env["CDS_PARALLEL"] = str(self.parallel)
         return env
 
     @property

@@ -10,11 +10,15 @@ takes `warehouse/.cds-writer.lock` (a file lock, released by the OS if the proce
 - a run launched from the Dagster UI takes it for each writing step and waits for it,
   saying so in the step's log.
 
-Re-entrant within a process: the steps of `cds run` find it already held.
+Re-entrant within a process: the steps of `cds run` find it already held. With
+`--parallel`, the steps of `cds run` are also child processes (Dagster's multiprocess
+executor): `cds run` names itself in `CDS_WRITER_LOCK_HELD_BY` (pid and folder), and its
+direct children find the lock held by their parent.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,11 +42,26 @@ class WarehouseBusy(RuntimeError):
         )
 
 
+HELD_BY = "CDS_WRITER_LOCK_HELD_BY"
+
+
+def held_by_this_process(warehouse_dir: Path) -> dict[str, str]:
+    """The environment that tells this process's children it holds the lock."""
+    return {HELD_BY: f"{os.getpid()}:{Path(warehouse_dir).resolve()}"}
+
+
+def _held_by_parent(key: Path) -> bool:
+    return os.environ.get(HELD_BY) == f"{os.getppid()}:{key}"
+
+
 @contextmanager
 def warehouse_lock(
     warehouse_dir: Path, *, wait: bool, log: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     key = Path(warehouse_dir).resolve()
+    if _held_by_parent(key):
+        yield
+        return
     with _guard:
         if key in _held:
             lock, depth = _held[key]

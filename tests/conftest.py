@@ -36,6 +36,9 @@ UNIT_SECONDS = {
     # 4 runs of a 7-school district: embedded, twice on a catalog file, on PostgreSQL
     # (350-440 s measured with the cores shared with other test runs)
     "test_lake.py": (440, 0),
+    # 3 runs of 4 generated provinces (5 schools each) on PostgreSQL, --parallel 1 and 4,
+    # one killed by the test (518 + 188 + 370 s measured, 2 cores at load 10-20)
+    "test_lake_parallel.py": (1130, 0),
     "test_clean_district.py": (215, 0),
     "test_version_order.py": (205, 0),
     "test_bad_input_corpus.py": (140, 0),

@@ -8,6 +8,7 @@ streamed to disk. The same seed gives the same bytes whatever the number of work
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.generate.geography import LEVEL_NAMES, SCALES, School, build_schools
+from pipelines.generate.geography import Scale as GeoScale
 from pipelines.generate.people import Population, build_population
 from pipelines.generate.reports import cds_rows, emis_rows
 from pipelines.generate.sync import SYNC_FAULTS, write_sync_logs
@@ -897,20 +899,18 @@ def generate(
     workers: int | None = None,
     provinces: int | None = None,
     layout: str = "contract",
+    districts: int | None = None,
+    schools_per_level: int | None = None,
 ) -> dict:
     """Write a synthetic `scale` under `out`; return the manifest (files streamed to disk).
     `layout`: the people exports in the contract's layout, as CSDL ngành's downloads
-    (`csdl`), or some schools each way (`mixed`)."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}")
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}")
-    unknown = set(faults or ()) - set(FAULT_KINDS)
-    if unknown:
-        raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
+    (`csdl`), or some schools each way (`mixed`). `districts` (per province) and
+    `schools_per_level` (per district) shrink the scale, for tests that need its provinces
+    but not its size."""
+    _check_options(scale, layout, faults)
     opts = Options(scale, seed, frozenset(faults or ()), fmt, tuple(school_years), layout)
     out.mkdir(parents=True, exist_ok=True)
-    districts = build_schools(SCALES[scale], seed)
+    districts = build_schools(_shrunk(SCALES[scale], districts, schools_per_level), seed)
     if provinces is not None:  # a measured fraction of a scale (first N provinces)
         keep = sorted({d[0].province_code for d in districts})[:provinces]
         districts = [d for d in districts if d[0].province_code in keep]
@@ -929,26 +929,55 @@ def generate(
             n_files += len(result.files)
             faults_all += result.faults
             events += result.events
-    with (out / "manifest.json").open("w", encoding="utf-8") as f:
-        head = {
-            "scale": scale,
-            "seed": seed,
-            "format": fmt,
-            "layout": layout,
-            "registry_districts": SCALES[scale].registry_districts,
-            "school_years": list(school_years),
-            "fault_kinds": sorted(opts.faults),
-            "n_schools": sum(len(d) for d in districts),
-            "n_files": n_files,
-        }
+    head = {
+        "scale": scale,
+        "seed": seed,
+        "format": fmt,
+        "layout": layout,
+        "registry_districts": SCALES[scale].registry_districts,
+        "school_years": list(school_years),
+        "fault_kinds": sorted(opts.faults),
+        "n_schools": sum(len(d) for d in districts),
+        "n_files": n_files,
+    }
+    _write_manifest(out / "manifest.json", head, files_path, faults_all, events)
+    files_path.unlink()
+    return {**head, "faults": faults_all, "events": events}
+
+
+def _shrunk(shape: GeoScale, districts: int | None, schools_per_level: int | None) -> GeoScale:
+    """`shape` with at most `districts` per province and `schools_per_level` per district."""
+    return dataclasses.replace(
+        shape,
+        districts_per_province=min(districts or shape.districts_per_province,
+                                   shape.districts_per_province),
+        per_district={level: min(n, schools_per_level or n)
+                      for level, n in shape.per_district.items()},
+    )  # fmt: skip
+
+
+def _check_options(scale: str, layout: str, faults) -> None:
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}")
+    unknown = set(faults or ()) - set(FAULT_KINDS)
+    if unknown:
+        raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
+
+
+def _write_manifest(
+    path: Path, head: dict, files_path: Path, faults: list[dict], events: list[dict]
+) -> None:
+    """manifest.json: the head, the files streamed from `files_path` line by line (a
+    national manifest lists tens of thousands), the faults and the events."""
+    with path.open("w", encoding="utf-8") as f:
         f.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "files": [\n')
         with files_path.open(encoding="utf-8") as lines:
             for n, line in enumerate(lines):
                 f.write(("" if n == 0 else ",\n") + "  " + line.rstrip("\n"))
-        f.write('\n ],\n "faults": ' + json.dumps(faults_all, ensure_ascii=False, indent=1))
+        f.write('\n ],\n "faults": ' + json.dumps(faults, ensure_ascii=False, indent=1))
         f.write(',\n "events": ' + json.dumps(events, ensure_ascii=False, indent=1) + "\n}\n")
-    files_path.unlink()
-    return {**head, "faults": faults_all, "events": events}
 
 
 def _map(fn, tasks: list, workers: int) -> Iterator[DistrictResult]:

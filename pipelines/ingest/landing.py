@@ -4,6 +4,7 @@ a batch) loaded, and the next run reads again whatever was not committed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -233,16 +234,25 @@ def write_outcomes(
     outcomes: list[FileOutcome],
     landing_schema: dict[str, pl.DataType],
     loaded_at: datetime,
+    reserved: Iterator[int] | None = None,
 ) -> list[int]:
     """Record a batch of files in one transaction (all of them or none); return their load
     sequence numbers, in order. One insert per table for the whole batch: a commit per file
-    cost more than reading the file at province scale."""
+    cost more than reading the file at province scale.
+
+    With `reserved` load numbers (a province's share, `pipelines.ingest.provinces`) the batch
+    is only appended: concurrent writers of one DuckLake table may append, not delete, so an
+    earlier rejection of the same file is forgotten afterwards by a single writer
+    (`forget_superseded_rejections`)."""
     if not outcomes:
         return []
     con.execute("begin transaction")
     try:
-        _forget_rejections(con, outcomes)
-        seqs = next_load_seqs(con, len(outcomes))
+        if reserved is None:
+            _forget_rejections(con, outcomes)
+            seqs = next_load_seqs(con, len(outcomes))
+        else:
+            seqs = [next(reserved) for _ in outcomes]
         _insert(con, "audit.ingest_files", _files_frame(outcomes, seqs, loaded_at))
         pairs = list(zip(outcomes, seqs, strict=True))
         _insert(
@@ -289,6 +299,31 @@ def _forget_rejections(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcom
         )
     finally:
         con.unregister("__batch_files")
+
+
+def forget_superseded_rejections(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete every rejection of a file that a later load of the same file (same source,
+    content and path) recorded again: what `write_outcomes` does before each batch, done
+    once by a single writer after province steps that only appended. Returns how many."""
+    superseded = (
+        "select f.load_seq from audit.ingest_files f where f.status = 'rejected' and exists ("
+        " select 1 from audit.ingest_files g where g.source = f.source and"
+        " g.file_sha256 = f.file_sha256 and g.source_file = f.source_file and"
+        " g.load_seq > f.load_seq)"
+    )
+    con.execute("begin transaction")
+    try:
+        doomed = [r[0] for r in con.execute(superseded).fetchall()]
+        if doomed:
+            con.execute(
+                "delete from audit.ingest_issues where list_contains(?, load_seq)", [doomed]
+            )
+            con.execute("delete from audit.ingest_files where list_contains(?, load_seq)", [doomed])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(doomed)
 
 
 def _files_frame(outcomes: list[FileOutcome], seqs: list[int], loaded_at: datetime) -> pl.DataFrame:

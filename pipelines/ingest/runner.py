@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from pipelines.ingest.landing import (
     write_outcomes,
 )
 from pipelines.ingest.parallel import evaluate_in_order, ingest_workers
+from pipelines.ingest.provinces import ProvinceShare
 from pipelines.ingest.pseudonym import load_pseudonymizer
 from pipelines.ingest.sources import (
     LAYOUT_COLUMNS,
@@ -168,6 +170,7 @@ def ingest_source(
     loaded_at: datetime,
     periods: set[tuple[str, str]] | None = None,
     workers: int | None = None,
+    share: ProvinceShare | None = None,
 ) -> IngestSummary:
     """Load every new file of `source` into landing; already accepted files are skipped.
 
@@ -175,21 +178,18 @@ def ingest_source(
     unrecorded for its partition's run; a rejected file whose period cannot be told is
     recorded by every run. Files are judged in worker processes (`CDS_INGEST_WORKERS`), and
     recorded here in order; a file an earlier run died on (the source's journal) is judged
-    alone in a child with a memory limit, and rejected if it kills that child too."""
+    alone in a child with a memory limit, and rejected if it kills that child too. With a
+    province's `share` (`--parallel`): only its files, its load numbers, appends only."""
     if source.reads_index:
         ctx.cds_index()  # a broken index stops its source here, before any file is judged
-    ensure_schemas(con)
-    ensure_landing_table(con, source.name, source.landing_schema)
+    listing, journal = _prepare(con, raw_dir, source, share)
     done = accepted_hashes(con, source.name)
     dup_seen = recorded_duplicates(con, source.name)
     summary = IngestSummary(source.name)
-    batch = _Batch(con, source.landing_schema, loaded_at)
-    listing = _listing(raw_dir, source.name)
+    batch = _Batch(con, source.landing_schema, loaded_at, share.numbers if share else None)
     known = set(done)  # files judged in earlier runs are not read again
-    judged = evaluate_in_order(
-        [item for item in listing if item[2] not in known], source, ctx,
-        workers or ingest_workers(), Journal.for_connection(con, source.name),
-    )  # fmt: skip
+    judged = evaluate_in_order([item for item in listing if item[2] not in known], source, ctx,
+                               workers or ingest_workers(), journal)  # fmt: skip
     for path, rel, sha in listing:
         summary.files_seen += 1
         # in step with `judged`; a copy of a file accepted earlier in this run is judged
@@ -222,6 +222,20 @@ def ingest_source(
     return summary
 
 
+def _prepare(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, source: Source, share: ProvinceShare | None
+) -> tuple[list[tuple[Path, str, str]], Journal | None]:
+    """The tables made ready, the files to consider and their journal. A province's step
+    (`share`) creates nothing (others write beside it; the plan made the tables), takes its
+    own files and keeps its own journal (provinces are judged side by side)."""
+    if share is None:
+        ensure_schemas(con)
+        ensure_landing_table(con, source.name, source.landing_schema)
+        return _listing(raw_dir, source.name), Journal.for_connection(con, source.name)
+    journal = Journal.for_connection(con, f"{source.name}.{share.province}")
+    return share.items[source.name], journal
+
+
 def _listing(raw_dir: Path, source: str) -> list[tuple[Path, str, str]]:
     """(path, path relative to raw/, sha256) of every file of the source's folder."""
     return [
@@ -248,8 +262,14 @@ class _Batch:
     """Outcomes written to landing together: one transaction per BATCH_FILES files, or
     fewer when their rows read reach BATCH_ROWS."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, schema: dict, loaded_at: datetime) -> None:
-        self.con, self.schema, self.loaded_at = con, schema, loaded_at
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        schema: dict,
+        loaded_at: datetime,
+        reserved: Iterator[int] | None = None,
+    ) -> None:
+        self.con, self.schema, self.loaded_at, self.reserved = con, schema, loaded_at, reserved
         self.outcomes: list[FileOutcome] = []
         self.rows = 0
 
@@ -261,7 +281,7 @@ class _Batch:
         return len(self.outcomes) >= BATCH_FILES or self.rows >= BATCH_ROWS
 
     def flush(self) -> None:
-        write_outcomes(self.con, self.outcomes, self.schema, self.loaded_at)
+        write_outcomes(self.con, self.outcomes, self.schema, self.loaded_at, self.reserved)
         for o in self.outcomes:
             o.release()
         self.outcomes.clear()
@@ -294,14 +314,18 @@ def load_source_layouts(path: Path) -> dict[str, tuple[Layout, ...]]:
     return load_layouts(path, LAYOUT_COLUMNS, LAYOUT_FIELDS)
 
 
-def current_registry(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The latest accepted registry row of every school."""
-    ensure_schemas(con)
-    from pipelines.ingest.sources.schools import LANDING_SCHEMA
+def current_registry(
+    con: duckdb.DuckDBPyConnection, columns: str = "school_code, level, is_active", *, ensure=True
+) -> pl.DataFrame:
+    """The latest accepted registry row of every school (without `ensure`, the tables are
+    taken to exist: a province step creates nothing)."""
+    if ensure:
+        ensure_schemas(con)
+        from pipelines.ingest.sources.schools import LANDING_SCHEMA
 
-    ensure_landing_table(con, "schools", LANDING_SCHEMA)
+        ensure_landing_table(con, "schools", LANDING_SCHEMA)
     return con.sql(
-        "select school_code, level, is_active from landing.schools "
+        f"select {columns} from landing.schools "
         # the newest registry by effective date, then by the files alone (as dbt orders them)
         "qualify row_number() over (partition by school_code order by effective_on desc "
         "nulls last, _source_file desc, _file_sha256 desc, _row) = 1"

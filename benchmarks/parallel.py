@@ -1,0 +1,151 @@
+"""Provinces in parallel, measured (issue 17): national-4 on a lake with a PostgreSQL
+catalog, `cds run --parallel 1` against `--parallel 2`, each from an empty lake.
+
+    python -m benchmarks.parallel                   # national-4 (4 provinces, ~80,000 files)
+    python -m benchmarks.parallel --districts 2     # a quick look: 2 districts per province
+
+Prints, and writes to `benchmarks/parallel.md` (which BENCHMARKS.md includes), for each N:
+wall time, speed-up over N = 1, the largest peak RSS of one worker (a step process of the
+province job with its children) and the peak RSS of the whole tree (`cds run`, its step
+processes, dbt). A throwaway PostgreSQL server (`tests/pg_server.py`) holds the catalogs;
+it runs on the same cores, as a province's database server would not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+
+from benchmarks.scales import BENCH_DIR, Scale, ensure_raw
+from pipelines.settings import PROJECT_ROOT
+
+CDS = str(Path(sys.executable).parent / "cds")
+REPORT = Path(__file__).with_name("parallel.md")
+
+
+@dataclass(frozen=True)
+class Measured:
+    parallel: int
+    seconds: float
+    worker_peak_mb: float
+    workers: int
+    tree_peak_mb: float
+    returncode: int
+
+
+def _rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += p.memory_info().rss
+    return total
+
+
+def _is_step(proc: psutil.Process) -> bool:
+    """A step process of Dagster's multiprocess executor (spawned by `cds run`)."""
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+        return any("spawn_main" in part for part in proc.cmdline())
+    return False
+
+
+def run_measured(cmd: list[str], log: Path, env: dict[str, str], parallel: int) -> Measured:
+    """Run `cmd`, sampling every 100 ms the tree's RSS and each step process's own tree."""
+    workers: dict[int, int] = {}
+    tree = 0
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        popen = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        root = psutil.Process(popen.pid)
+        while popen.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tree = max(tree, _rss(root))
+                for child in root.children():
+                    if _is_step(child):
+                        with contextlib.suppress(psutil.NoSuchProcess):
+                            workers[child.pid] = max(workers.get(child.pid, 0), _rss(child))
+            time.sleep(0.1)
+        code = popen.wait()
+        seconds = time.perf_counter() - started
+    mb = 2**20
+    return Measured(
+        parallel, seconds, max(workers.values(), default=0) / mb, len(workers), tree / mb, code
+    )
+
+
+def measure(scale: Scale, parallels: list[int]) -> list[Measured]:
+    from tests.pg_server import throwaway_postgres
+
+    raw = ensure_raw(scale)
+    results = []
+    for n in parallels:
+        work = BENCH_DIR / scale.name / f"parallel-{n}"
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+        work.mkdir(parents=True)
+        with throwaway_postgres() as dsn:
+            cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse"),
+                   "--lake", f"ducklake:postgres:{dsn}", "--lake-data", str(work / "lake"),
+                   "--parallel", str(n)]  # fmt: skip
+            env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
+            print(f"· {scale.name} --parallel {n}", flush=True)
+            result = run_measured(cmd, work / "run.log", env, n)
+        if result.returncode != 0:
+            raise SystemExit(f"cds run --parallel {n} exited {result.returncode}: {work}/run.log")
+        results.append(result)
+    return results
+
+
+def report(scale: Scale, results: list[Measured], command: str) -> str:
+    base = results[0].seconds
+    rows = "\n".join(
+        f"| {r.parallel} | {r.seconds:,.0f} | {base / r.seconds:.2f}× | {r.worker_peak_mb:,.0f} "
+        f"| {r.workers} | {r.tree_peak_mb:,.0f} |"
+        for r in results
+    )
+    load = os.getloadavg()
+    return f"""## Provinces in parallel (issue 17)
+
+Written by `{command}` on {datetime.now():%Y-%m-%d %H:%M}
+({platform.node()}, {os.cpu_count()} cores; load average at the end {load[0]:.1f} /
+{load[1]:.1f} / {load[2]:.1f}: other work shared these cores). Input: `{" ".join(scale.command())}`.
+Each run from an empty lake on a throwaway PostgreSQL catalog (same machine), with
+`cds run --lake … --parallel N`; wall time from outside. A worker is one step process of
+the province job with its children; the tree is `cds run` with every descendant.
+
+| N | wall s | speed-up | peak RSS of one worker MB | step processes | peak RSS of the tree MB |
+|---:|---:|---:|---:|---:|---:|
+{rows}
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provinces", type=int, default=4)
+    parser.add_argument("--districts", type=int, default=None)
+    parser.add_argument("--parallel", default="1,2")
+    args = parser.parse_args(argv)
+    gen = ["--scale", "national", "--provinces", str(args.provinces)]
+    name = f"national-{args.provinces}"
+    if args.districts:
+        gen += ["--districts", str(args.districts)]
+        name += f"-d{args.districts}"
+    scale = Scale(name, tuple(gen), f"{args.provinces} provinces")
+    results = measure(scale, [int(n) for n in args.parallel.split(",")])
+    command = "python -m benchmarks.parallel " + " ".join(argv or sys.argv[1:])
+    text = report(scale, results, command.strip())
+    REPORT.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {REPORT.relative_to(PROJECT_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
