@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.ingest.sources import SOURCES
 from pipelines.validation import gx_suites
 from pipelines.validation.gx_suites import KEEP_RUNS, finish_data_docs, offline_page, run_suite
 
-SUITES = [
-    "landing_schools",
-    "landing_cds_assessment",
-    "landing_emis_report",
-    "landing_students",
-    "landing_teachers",
-]
+# one suite per declared source (expectations/landing_<source>.json)
+SUITES = [f"landing_{name}" for name in SOURCES]
 REMOTE_ASSET = re.compile(
     r'<(?:link|script)\b[^>]*\b(?:href|src)="https?://|url\(\s*[\'"]?https?://', re.IGNORECASE
 )

@@ -280,7 +280,7 @@ EXPECTED_RULE = {  # fault kind → (issue kind, rule) in data_quality_issues
     # push window without any push, against the year's file and its batch column
     "sync_push_failed": ("rule_violation", "sync_push_failed"),
     "sync_push_partial": ("rule_violation", "sync_push_partial"),
-    "sync_push_missing": ("rule_violation", "sync_push_missing"),
+    "sync_push_missing": ("missing_push", "sync_push_missing"),
 }
 # faults that are no issue: a push made twice counts once, the later one (contract §2.7)
 NOT_AN_ISSUE = {"sync_push_repeated"}
@@ -668,7 +668,9 @@ def test_follow_up_in_the_reports_and_a_workbook_per_school(sample: dict) -> Non
     assert header[:3] == ["Thứ tự ưu tiên", "Việc", "Mức độ"]
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert [r[0] for r in rows] == [p for p, _ in follow_up]
-    assert {r[1] for r in rows} <= {"Báo cáo chưa nộp", "Lỗi dữ liệu"}
+    assert {r[1] for r in rows} <= {
+        "Báo cáo chưa nộp", "Chưa đẩy dữ liệu lên CSDL ngành", "Phiếu bị trả lại", "Lỗi dữ liệu",
+    }  # fmt: skip
     assert book["Lỗi dữ liệu"].max_row - 3 == len(issues)
     html = (reports / f"bao_cao_cds_{year}.html").read_text(encoding="utf-8")
     errors = sum(1 for _, sev in issues if sev == "error")

@@ -277,11 +277,13 @@ TRANSLATOR = LayeredTranslator()
 
 
 def _whole_project(context: dg.AssetExecutionContext) -> bool:
-    """Whether this step builds every dbt model and test (a full run, not a UI subset)."""
+    """Whether this step builds every dbt model and test (a full run, not a subset: a UI
+    selection, or a sensor run of what a file affects), as dagster-dbt itself tells."""
     assets_def = context.assets_def
-    return set(context.selected_asset_keys) == set(assets_def.keys) and set(
-        context.selected_asset_check_keys
-    ) == set(assets_def.check_keys)
+    return (
+        assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
+        and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name
+    )
 
 
 def _plan(context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, manifest: dict):

@@ -206,6 +206,7 @@ def write_sync_logs(
                 "version": 1,
                 "submitted_on": None,
                 "rows": len(pushes),
+                "layout": "contract",
                 "first_data_row": first,
             }
         )
