@@ -362,11 +362,12 @@ def test_layout_contract_and_csdl(tmp_path: Path, monkeypatch) -> None:
         ("schools", "contract"),
         ("emis_report", "contract"),
         ("cds_assessment", "contract"),
+        ("sync_log", "contract"),
         ("students", "C1-HocSinh"),
         ("teachers", "CSDL_GiaoVien"),
     }
     digests = {name: _tree_digest(tmp_path / name) for name in ("contract", "csdl")}
-    others = ("schools/", "emis_report/", "cds_assessment/")
+    others = ("schools/", "emis_report/", "cds_assessment/", "sync_log/")
     assert {k: v for k, v in digests["contract"].items() if k.startswith(others)} == {
         k: v for k, v in digests["csdl"].items() if k.startswith(others)
     }
