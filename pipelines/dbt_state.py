@@ -2,11 +2,12 @@
 models' relations, and the state of the last successful build, kept in `audit.dbt_builds`
 (one row per build of the whole project; the newest successful one is the state).
 
-A landing or audit table is only ever appended to by loads, or loses a load's rows (a
-rejected file's issues replaced): never updated in place. So its fingerprint is its columns,
-its row count and a sum of hashes of its load sequence numbers, cheap at any size. A table
-without a load sequence (the reference tables, a few hundred rows) is fingerprinted by
-hashing every row.
+A landing table is only ever appended to by loads, or loses a load's rows: never updated in
+place. So its fingerprint is its columns, its row count and a sum of hashes of its load
+numbers, cheap at any size. An audit table is hashed row by row without its load number and
+time: every run judges the rejected files again and writes their rows anew under new
+numbers, and a fingerprint that counted those would rebuild most models at every run. A
+table without either (the reference tables, a few hundred rows) is hashed row by row.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ import duckdb
 from pipelines.dbt_selection import BuildPlan, BuildState, buildable_nodes, source_tables
 
 STATE_TABLE = "audit.dbt_builds"
-LOAD_COLUMNS = ("_load_seq", "load_seq")
+# A landing table's load number: its rows are only ever appended, or lose a whole load.
+LANDING_LOAD_COLUMN = "_load_seq"
+# An audit row's load number and time: a rejected file is judged again at every run and its
+# rows written again under new ones, with the same content (its school, rule, message).
+VOLATILE_COLUMNS = ("load_seq", "loaded_at")
 
 _STATE_DDL = f"""
 create schema if not exists audit;
@@ -69,10 +74,15 @@ def source_fingerprints(
             out[uid] = "missing"
             continue
         names = [name for name, _ in cols]
-        load = next((c for c in LOAD_COLUMNS if c in names), None)
-        hashed = f'"{load}"' if load else "t"
+        volatile = [c for c in VOLATILE_COLUMNS if c in names]
+        if LANDING_LOAD_COLUMN in names:  # append-only: the load numbers tell the rows
+            rows = f'(select "{LANDING_LOAD_COLUMN}" from "{schema}"."{table}")'
+        elif volatile:  # the same outcome judged again is the same content
+            rows = f'(select * exclude ({", ".join(volatile)}) from "{schema}"."{table}")'
+        else:
+            rows = f'"{schema}"."{table}"'
         count, total = con.execute(
-            f'select count(*), coalesce(sum(hash({hashed})), 0) from "{schema}"."{table}" as t'
+            f"select count(*), coalesce(sum(hash(t)), 0) from {rows} as t"
         ).fetchone()
         out[uid] = f"{json.dumps(cols)}|{count}|{total}"
     return out

@@ -206,3 +206,37 @@ def test_a_failed_warning_test_stays_failed_until_it_runs_again() -> None:
     assert warned_after(previous, plan, set()) == {stg_b_test}
     assert warned_after(previous, plan, {mart_test}) == {mart_test, stg_b_test}
     assert BuildState.from_json(previous.to_json()) == previous
+
+
+def test_fingerprints_follow_content_not_the_load_numbers_of_rejudged_files() -> None:
+    """A rejected file judged again writes its audit row anew under a new load number and
+    time: same fingerprint. A new landing load, or an audit row that says something else,
+    changes it."""
+    import duckdb
+
+    from pipelines.dbt_state import source_fingerprints
+
+    con = duckdb.connect()
+    con.execute("create schema landing; create schema audit")
+    con.execute("create table landing.a (x int, _load_seq bigint)")
+    con.execute("create table audit.files (source_file varchar, status varchar, "
+                "load_seq bigint, loaded_at timestamp)")  # fmt: skip
+    con.execute("insert into landing.a values (1, 1)")
+    con.execute("insert into audit.files values ('f.xlsx', 'rejected', 1, now())")
+    m = {
+        "sources": {
+            "source.p.landing.a": {"schema": "landing", "identifier": "a"},
+            "source.p.audit.files": {"schema": "audit", "identifier": "files"},
+            "source.p.landing.gone": {"schema": "landing", "identifier": "gone"},
+        }
+    }
+    before = source_fingerprints(con, m)
+    assert before["source.p.landing.gone"] == "missing"
+    con.execute("delete from audit.files; insert into audit.files values "
+                "('f.xlsx', 'rejected', 2, now() + interval 1 minute)")  # fmt: skip
+    assert source_fingerprints(con, m) == before
+    con.execute("update audit.files set status = 'accepted'")
+    after = source_fingerprints(con, m)
+    assert after["source.p.audit.files"] != before["source.p.audit.files"]
+    con.execute("insert into landing.a values (1, 2)")
+    assert source_fingerprints(con, m)["source.p.landing.a"] != after["source.p.landing.a"]
