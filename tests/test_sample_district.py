@@ -237,7 +237,7 @@ def test_incremental_dbt_build_equals_a_full_rebuild(resubmitted: dict, tmp_path
         "select full_build, nodes_built, nodes_total, reason from audit.dbt_builds "
         "order by built_at desc limit 1",
     )
-    assert (full, reason) == (False, "3 nguồn đổi")  # the reports, the audit's files and issues
+    assert (full, reason) == (False, "2 nguồn đổi")  # the reports and the audit's files
     assert 0 < built < total
     incremental = _model_tables(db)
     assert incremental["marts.infrastructure_school"]
