@@ -17,19 +17,36 @@ from pipelines.ingest.workbook import FileRejected, HeaderField, TableRead, Tabl
 from pipelines.reference.cds_index import CdsIndex, load_index
 from pipelines.reference.code_lists import CodeLists
 from pipelines.reference.layouts import Layout
-from pipelines.reference.vocab import is_school_year
+from pipelines.reference.vocab import SCHOOL_YEAR_RE, is_school_year
 from pipelines.settings import run_date
 
 SCHOOL_CODE_RE = re.compile(r"^[0-9A-Z]{6,12}$")
 
 
+IN_REGISTRY = "in_registry"  # the column school_code_rules(in_registry=True) reads
+
+
+def in_registry(ctx: IngestContext) -> pl.Expr:
+    """Whether the row's school is in the registry (every school is when the registry is
+    not known: `cds check`), as the column school_code_rules reads."""
+    if ctx.registry is None:
+        return pl.lit(True).alias(IN_REGISTRY)
+    return pl.col("school_code").is_in(ctx.registry["school_code"].implode()).alias(IN_REGISTRY)
+
+
+def school_year_valid(col: str = "school_year") -> pl.Expr:
+    """`is_school_year` over a column: two consecutive years, `2024-2025`."""
+    years = pl.col(col).str.extract_groups(SCHOOL_YEAR_RE.pattern)
+    first, second = (years.struct.field(n).cast(pl.Int32) for n in ("1", "2"))
+    return (first + 1 == second).fill_null(False)
+
+
 def school_code_rules(
-    known: str | None = None, unknown: str = "Mã trường không có trong danh mục trường"
+    in_registry: bool = False, unknown: str = "Mã trường không có trong danh mục trường"
 ) -> list[RowRule]:
     """The row rules of a source that names its school on every row (the registry, the
     office's review decisions, the push history): a code given, of the right shape, and,
-    with `known` (a boolean column: the code is in the registry), a school the registry
-    has."""
+    with `in_registry` (the column `in_registry(ctx)` adds), a school the registry has."""
     code = pl.col("school_code")
     rules = [
         RowRule("required_missing", "school_code", code.is_null(), "Thiếu mã trường"),
@@ -40,27 +57,27 @@ def school_code_rules(
             "Mã trường phải gồm 6–12 chữ số hoặc chữ in hoa",
         ),
     ]
-    if known is not None:
+    if in_registry:
         rules.append(
             RowRule(
                 "unknown_school",
                 "school_code",
-                code.str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col(known),
+                code.str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col(IN_REGISTRY),
                 unknown,
             )
         )
     return rules
 
 
-def school_year_rules(valid: str) -> list[RowRule]:
-    """A school year on every row: given, and well formed (`valid`, a boolean column)."""
+def school_year_rules() -> list[RowRule]:
+    """A school year on every row: given, and two consecutive years."""
     year = pl.col("school_year")
     return [
         RowRule("required_missing", "school_year", year.is_null(), "Thiếu năm học"),
         RowRule(
             "invalid_school_year",
             "school_year",
-            year.is_not_null() & ~pl.col(valid),
+            year.is_not_null() & ~school_year_valid(),
             "Năm học không hợp lệ (vd 2024-2025)",
         ),
     ]

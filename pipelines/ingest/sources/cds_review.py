@@ -18,12 +18,12 @@ from pipelines.ingest.sources.base import (
     IngestContext,
     Shaped,
     Source,
+    in_registry,
     school_code_rules,
     school_year_rules,
 )
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr, parse_number_expr
 from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
-from pipelines.reference.vocab import is_school_year
 
 SPEC = TableSpec(
     columns=(
@@ -74,8 +74,8 @@ _SCORED = pl.col("rule").is_in(["binary", "ratio", "bands"])
 _SCORE_GIVEN = pl.col("reviewed_score").is_not_null()
 
 RULES = [
-    *school_code_rules(known="in_registry"),
-    *school_year_rules("year_ok"),
+    *school_code_rules(in_registry=True),
+    *school_year_rules(),
     RowRule(
         "unknown_indicator",
         "indicator_code",
@@ -165,11 +165,6 @@ def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
         ],
         schema={"indicator_code": pl.String, "rule": pl.String, "max_points": pl.Float64},
     )
-    known = (
-        pl.col("school_code").is_in(ctx.registry["school_code"].to_list())
-        if ctx.registry is not None
-        else pl.lit(True)
-    )
     df = (
         read.data.with_columns(*[pl.lit(None, pl.String).alias(k) for k in read.missing_columns])
         .with_columns(*[nfc_expr(c.key) for c in SPEC.columns])
@@ -180,10 +175,7 @@ def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
         )
         .with_columns(
             pl.col("indicator_code").replace("", None),
-            known.alias("in_registry"),
-            pl.col("school_year")
-            .map_elements(is_school_year, return_dtype=pl.Boolean)
-            .alias("year_ok"),
+            in_registry(ctx),
             fold_expr("decision")
             .replace_strict(DECISIONS, default=None, return_dtype=pl.String)
             .alias("decision_code"),

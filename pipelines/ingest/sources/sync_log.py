@@ -18,6 +18,7 @@ from pipelines.ingest.sources.base import (
     IngestContext,
     Shaped,
     Source,
+    in_registry,
     school_code_rules,
     school_year_rules,
 )
@@ -74,10 +75,10 @@ def _count_rule(col: str, severity: str = "error") -> RowRule:
 
 RULES = [
     *school_code_rules(
-        known="school_known",
+        in_registry=True,
         unknown="Mã trường không có trong danh mục trường: dòng đẩy dữ liệu bị cách ly",
     ),
-    *school_year_rules("school_year_ok"),
+    *school_year_rules(),
     RowRule(
         "invalid_term",
         "term",
@@ -151,7 +152,6 @@ def _pushed_at(ctx: IngestContext) -> pl.Expr:
 def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
     """The rows cleaned, labels mapped to codes, counts and times parsed, and whether each
     school is in the registry (every school is, when the registry is not known: cds check)."""
-    known = None if ctx.registry is None else ctx.registry["school_code"]
     df = (
         read.data.with_columns(*[pl.lit(None, pl.String).alias(k) for k in read.missing_columns])
         .with_columns(*[nfc_expr(c.key) for c in SPEC.columns])
@@ -162,10 +162,7 @@ def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
         )
     )
     return df.with_columns(
-        (pl.lit(True) if known is None else pl.col("school_code").is_in(known.implode())).alias(
-            "school_known"
-        ),
-        pl.col("school_year").str.contains(r"^\d{4}-\d{4}$").alias("school_year_ok"),
+        in_registry(ctx),
         ctx.codes.map_expr("sync_term", fold_expr("term_text")).alias("term_code"),
         ctx.codes.map_expr("sync_batch", fold_expr("batch")).alias("batch_code"),
         ctx.codes.map_expr("sync_status", fold_expr("status")).alias("status_code"),
