@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.vocab import SCHOOL_LEVELS, is_school_year
 
 COLUMNS = ("report", "school_year", "period", "levels", "as_of", "due_school", "due_district")
@@ -70,10 +71,5 @@ def parse_calendar(
 
 def load_calendar(path: Path, periods_by_report: Mapping[str, tuple[str, ...]]) -> pl.DataFrame:
     """Read and validate the calendar CSV (`parse_calendar`)."""
-    try:
-        df = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except FileNotFoundError as exc:
-        raise CalendarError(f"Không tìm thấy lịch báo cáo: {path}") from exc
-    except pl.exceptions.PolarsError as exc:
-        raise CalendarError(f"{Path(path).name}: không đọc được tệp CSV: {exc}") from exc
+    df = read_reference_csv(path, CalendarError, "lịch báo cáo")
     return parse_calendar(df, periods_by_report, origin=Path(path).name)

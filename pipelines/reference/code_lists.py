@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.folding import fold
 
 REQUIRED_LISTS = (
@@ -88,8 +89,5 @@ class CodeLists:
 
 
 def load_code_lists(path: Path) -> CodeLists:
-    try:
-        df = pl.read_csv(path, infer_schema=False)
-    except FileNotFoundError as exc:
-        raise CodeListError(f"Không tìm thấy danh mục mã: {path}") from exc
+    df = read_reference_csv(path, CodeListError, "danh mục mã")
     return CodeLists(df, origin=Path(path).name)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.vocab import SCHOOL_LEVELS
 
 COLUMNS = (
@@ -74,10 +75,7 @@ class RuleTableError(ValueError):
 
 def load_consistency_rules(path: Path) -> pl.DataFrame:
     origin = Path(path).name
-    try:
-        df = pl.read_csv(path, infer_schema=False)
-    except FileNotFoundError as exc:
-        raise RuleTableError(f"Không tìm thấy bảng quy tắc: {path}") from exc
+    df = read_reference_csv(path, RuleTableError, "bảng quy tắc")
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise RuleTableError(f"{origin}: thiếu cột {', '.join(missing)}")

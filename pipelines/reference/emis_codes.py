@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.vocab import SCHOOL_LEVELS
 
 COLUMNS = ("code", "label", "levels", "periods", "breakdown", "category", "grade")
@@ -45,8 +46,5 @@ def parse_emis_codes(df: pl.DataFrame, origin: str = "emis_indicators.csv") -> p
 
 
 def load_emis_codes(path: Path) -> pl.DataFrame:
-    try:
-        df = pl.read_csv(path, infer_schema=False)
-    except FileNotFoundError as exc:
-        raise EmisCodeError(f"Không tìm thấy danh mục chỉ tiêu: {path}") from exc
+    df = read_reference_csv(path, EmisCodeError, "danh mục chỉ tiêu")
     return parse_emis_codes(df, origin=Path(path).name)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
+
 COLUMNS = ("kind", "name", "label_vi")
 
 
@@ -73,10 +75,7 @@ def parse_labels(df: pl.DataFrame, origin: str = "labels_vi.csv") -> Labels:
 
 
 def _read(path: Path) -> pl.DataFrame:
-    try:
-        return pl.read_csv(path, infer_schema=False)
-    except FileNotFoundError as exc:
-        raise LabelError(f"Không tìm thấy tệp nhãn: {path}") from exc
+    return read_reference_csv(path, LabelError, "tệp nhãn")
 
 
 def load_labels(path: Path) -> Labels:

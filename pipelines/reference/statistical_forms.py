@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.vocab import SCHOOL_LEVELS
 
 COLUMNS = (
@@ -141,8 +142,5 @@ def parse_statistical_forms(
 
 
 def load_statistical_forms(path: Path) -> pl.DataFrame:
-    try:
-        df = pl.read_csv(path, infer_schema=False)
-    except FileNotFoundError as exc:
-        raise StatisticalFormError(f"Không tìm thấy danh mục biểu mẫu thống kê: {path}") from exc
+    df = read_reference_csv(path, StatisticalFormError, "danh mục biểu mẫu thống kê")
     return parse_statistical_forms(df, origin=Path(path).name)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.reference.csv_file import read_reference_csv
 from pipelines.reference.vocab import SCHOOL_LEVELS, is_school_year
 
 COLUMNS = ("school_year", "term", "batch", "levels", "opens_on", "due_on", "period")
@@ -78,10 +79,5 @@ def parse_sync_calendar(df: pl.DataFrame, origin: str = "sync_calendar.csv") -> 
 
 def load_sync_calendar(path: Path) -> pl.DataFrame:
     """Read and validate the push calendar CSV (`parse_sync_calendar`)."""
-    try:
-        df = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except FileNotFoundError as exc:
-        raise SyncCalendarError(f"Không tìm thấy lịch đẩy dữ liệu: {path}") from exc
-    except pl.exceptions.PolarsError as exc:
-        raise SyncCalendarError(f"{Path(path).name}: không đọc được tệp CSV: {exc}") from exc
+    df = read_reference_csv(path, SyncCalendarError, "lịch đẩy dữ liệu")
     return parse_sync_calendar(df, origin=Path(path).name)
