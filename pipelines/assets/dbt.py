@@ -4,7 +4,6 @@ dbt tests become asset checks; unit tests are run by the test suite, not on ever
 """
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -18,6 +17,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
@@ -286,7 +286,7 @@ def _whole_project(context: dg.AssetExecutionContext) -> bool:
     )
 
 
-def _plan(context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, manifest: dict):
+def _plan(context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, manifest: Mapping[str, Any]):
     """What this build must run since the last successful one, and the state it builds from."""
     from pipelines.dbt_selection import BuildState, plan_build, project_fingerprint
     from pipelines.dbt_state import last_state, missing_relations, source_fingerprints
@@ -308,7 +308,9 @@ def _plan(context: dg.AssetExecutionContext, duckdb: WarehouseDuckDB, manifest: 
     return plan, state, previous
 
 
-def _unchanged_outputs(context: dg.AssetExecutionContext, manifest: dict, plan) -> list:
+def _unchanged_outputs(
+    context: dg.AssetExecutionContext, manifest: Mapping[str, Any], plan
+) -> list:
     """An output for every model this build does not run, in dependency order: its table
     already holds what a rebuild would give (none of its inputs changed), and the steps
     after it wait for it."""
@@ -329,7 +331,9 @@ def _unchanged_outputs(context: dg.AssetExecutionContext, manifest: dict, plan) 
     ]
 
 
-def _kept_check_results(context: dg.AssetExecutionContext, manifest: dict, plan, previous):
+def _kept_check_results(
+    context: dg.AssetExecutionContext, manifest: Mapping[str, Any], plan, previous
+):
     """The result of every test this build does not run: the last build's, which stands
     because none of the test's inputs changed (a warning test that failed still fails)."""
     from dagster_dbt.asset_utils import get_asset_check_key_for_test
@@ -372,7 +376,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
         failed: list[dg.AssetCheckResult] = []
         prune_invocations(TARGET_DIR)
-        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+        # the manifest the assets were built from, already parsed by dagster-dbt
+        manifest = get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
         whole = _whole_project(context)
         with warehouse_lock(duckdb.warehouse_dir, wait=True, log=context.log.info):
             plan, state, previous = _plan(context, duckdb, manifest) if whole else (None,) * 3
