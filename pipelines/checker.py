@@ -42,6 +42,17 @@ def _registry(settings: Settings, ctx: IngestContext) -> pl.DataFrame | None:
     return pl.concat(frames).unique("school_code", keep="last") if frames else None
 
 
+def _status_words(settings: Settings) -> dict[str, str]:
+    """A file's status in words (labels_vi.csv: `Nhận`, `Bị từ chối`); the codes themselves
+    when the labels cannot be read: a label never stops a check."""
+    from pipelines.reference.labels import LabelError, load_labels
+
+    try:
+        return load_labels(settings.reference_file("labels_vi.csv")).values.get("status", {})
+    except (LabelError, pl.exceptions.PolarsError):
+        return {}
+
+
 def check_files(
     paths: list[Path], settings: Settings, source_name: str | None, echo: Callable[[str], None]
 ) -> bool:
@@ -52,6 +63,7 @@ def check_files(
             f"(Không có danh mục trường trong {settings.raw_dir / 'schools'}: "
             "mã trường không được đối chiếu)"
         )
+    statuses = _status_words(settings)
     all_ok = True
     for path in paths:
         source = SOURCES[source_name] if source_name else guess_source(path)
@@ -71,7 +83,8 @@ def check_files(
         if missing:
             said += " (không có: " + ", ".join(missing) + ")"  # type: ignore[arg-type]
         echo(
-            f"{mark} {path} [{source.title_vi}]: {out.status}, {out.rows_read} dòng đọc, "
+            f"{mark} {path} [{source.title_vi}]: {statuses.get(out.status, out.status)}, "
+            f"{out.rows_read} dòng đọc, "
             f"{out.rows_accepted} nhận, {out.rows_quarantined} cách ly, {out.n_warnings} cảnh báo"
             + said
         )

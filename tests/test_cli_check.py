@@ -122,7 +122,7 @@ def test_a_bad_file_is_named_by_sheet_row_and_column_and_nothing_is_written(
     assert "Không có danh mục trường" not in out  # the registry in raw/schools/ was read
     [head] = _lines(out, "✗ ")
     assert head == (
-        f"✗ {rel} {CDS_TITLE}: accepted, 3 dòng đọc, 1 nhận, 2 cách ly, {head.rsplit(', ', 1)[1]}"
+        f"✗ {rel} {CDS_TITLE}: Nhận, 3 dòng đọc, 1 nhận, 2 cách ly, {head.rsplit(', ', 1)[1]}"
     )
     errors = [line for line in _issue_lines(out) if line.startswith("[LỖI]")]
     assert len(errors) == 2, out
@@ -146,7 +146,7 @@ def test_an_unknown_school_is_refused_naming_the_cell(tmp_path: Path) -> None:
     result = _check(tmp_path, rel)
     assert result.returncode == 1
     [head] = _lines(result.stdout, "✗ ")
-    assert head.startswith(f"✗ {rel} {CDS_TITLE}: rejected, 0 dòng đọc, 0 nhận, 0 cách ly")
+    assert head.startswith(f"✗ {rel} {CDS_TITLE}: Bị từ chối, 0 dòng đọc, 0 nhận, 0 cách ly")
     [line] = _issue_lines(result.stdout)
     assert line.startswith(f"[LỖI] trang '{_sheet_of(unknown)}', cột 'Mã trường': Tệp ")
     assert "'31999999' không có trong danh mục trường" in line
@@ -181,7 +181,7 @@ def test_only_a_clean_file_gets_a_tick(tmp_path: Path) -> None:
     result = _check(tmp_path, rel)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"✓ {rel} {STUDENTS_TITLE}: accepted, 3 dòng đọc, 3 nhận, 0 cách ly, 0 cảnh báo"
+        f"✓ {rel} {STUDENTS_TITLE}: Nhận, 3 dòng đọc, 3 nhận, 0 cách ly, 0 cảnh báo"
         " — bố cục 'contract'"
     ]
     bad = _bad_assessment(raw).relative_to(tmp_path).as_posix()
