@@ -55,25 +55,10 @@ def test_dagster_yaml_gives_one_writer(tmp_path, monkeypatch) -> None:
         instance.dispose()
 
 
-@pytest.mark.e2e  # the whole job, in process
-def test_publish_shows_follow_up_and_bands_as_metadata(tmp_path, monkeypatch) -> None:
+@pytest.mark.e2e  # the whole job, in process (shared with tests/test_vietnamese_ui.py)
+def test_publish_shows_follow_up_and_bands_as_metadata(emis_job_run: dict) -> None:
     """The UI's view of a run: the published asset carries the follow-up list and the bands."""
-    import shutil
-
-    for key in ("CDS_RAW_DIR", "CDS_WAREHOUSE_DIR"):  # build_definitions sets them: restore
-        monkeypatch.setenv(key, "")
-
-    from dagster import DagsterInstance
-
-    from pipelines.definitions import FULL_PIPELINE, build_definitions
-    from pipelines.settings import PROJECT_ROOT, Settings
-
-    raw = tmp_path / "raw"
-    shutil.copytree(PROJECT_ROOT / "raw" / "schools", raw / "schools")
-    shutil.copytree(PROJECT_ROOT / "raw" / "emis_report", raw / "emis_report")
-    defs = build_definitions(Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh"))
-    with DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def(FULL_PIPELINE).execute_in_process(instance=instance)
+    result = emis_job_run["result"]
     assert result.success
     (event,) = [
         e

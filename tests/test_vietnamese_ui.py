@@ -5,7 +5,6 @@ publish materializations (`dagster/…` keys stay: Dagster reads them)."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.reference.labels import load_labels
-from pipelines.settings import PROJECT_ROOT, SHIPPED_REFERENCE, Settings
+from pipelines.settings import SHIPPED_REFERENCE, Settings
 
 VIETNAMESE = set("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 SQL = re.compile(r"\bselect\s.+?\sfrom\s|```sql|raw sql", re.IGNORECASE | re.DOTALL)
@@ -143,23 +142,11 @@ def test_published_database_metadata_keys_and_codes_are_vietnamese(tmp_path: Pat
     assert "Báo cáo thống kê" in follow and "Cuối năm" in follow
 
 
-@pytest.mark.e2e
-def test_a_run_shows_vietnamese_metadata_and_offline_data_docs(tmp_path: Path) -> None:
-    from dagster import DagsterInstance
-
-    from pipelines.definitions import FULL_PIPELINE
+@pytest.mark.e2e  # the whole job, in process (shared with tests/test_definitions.py)
+def test_a_run_shows_vietnamese_metadata_and_offline_data_docs(emis_job_run: dict) -> None:
     from tests.test_gx_data_docs import SUITES, assert_offline, index_links
 
-    raw = tmp_path / "raw"
-    shutil.copytree(PROJECT_ROOT / "raw" / "schools", raw / "schools")
-    shutil.copytree(PROJECT_ROOT / "raw" / "emis_report", raw / "emis_report")
-    settings = Settings(raw_dir=raw, warehouse_dir=tmp_path / "wh")
-    with pytest.MonkeyPatch.context() as mp:
-        for key in ENV:
-            mp.setenv(key, "")
-        defs = _build(settings)
-        with DagsterInstance.ephemeral() as instance:
-            result = defs.resolve_job_def(FULL_PIPELINE).execute_in_process(instance=instance)
+    defs, settings, result = (emis_job_run[k] for k in ("defs", "settings", "result"))
     assert result.success
     graph = defs.resolve_asset_graph()
     shown = 0
