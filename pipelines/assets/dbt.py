@@ -219,6 +219,8 @@ def dbt_test_description(test: Mapping[str, Any]) -> str:
     kind = meta.get("name")
     if kind == "not_null":
         what = f"Cột {column} không được để trống."
+    elif kind == "not_null_columns":
+        what = f"Các cột không được để trống: {_listed(kwargs.get('columns', []))}."
     elif kind == "unique":
         what = f"Mỗi giá trị của cột {column} chỉ xuất hiện một lần."
     elif kind == "accepted_values":
