@@ -104,6 +104,46 @@ def measure(scale: Scale, parallels: list[int]) -> list[Measured]:
     return results
 
 
+def measure_lake_overhead() -> tuple[float, float]:
+    """The district (`benchmarks.scales`), from empty, embedded and then on a lake with a
+    PostgreSQL catalog (no --parallel): the wall seconds of each."""
+    from benchmarks.scales import SCALES
+    from tests.pg_server import throwaway_postgres
+
+    scale = SCALES["district"]
+    raw = ensure_raw(scale)
+    env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
+    seconds = []
+    for mode in ("embedded", "lake"):
+        work = BENCH_DIR / scale.name / f"lake-overhead-{mode}"
+        subprocess.run(["rm", "-rf", str(work)], check=True)
+        work.mkdir(parents=True)
+        cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse")]
+        with throwaway_postgres() if mode == "lake" else contextlib.nullcontext() as dsn:
+            if dsn:
+                cmd += ["--lake", f"ducklake:postgres:{dsn}", "--lake-data", str(work / "lake")]
+            print(f"· district, {mode}", flush=True)
+            result = run_measured(cmd, work / "run.log", env, 0)
+        if result.returncode != 0:
+            raise SystemExit(f"cds run ({mode}) exited {result.returncode}: {work}/run.log")
+        seconds.append(result.seconds)
+    return seconds[0], seconds[1]
+
+
+def lake_report(embedded: float, lake: float) -> str:
+    from benchmarks.scales import SCALES
+
+    ratio = lake / embedded
+    return f"""
+### The district on a lake (target ≤ 1.3× embedded)
+
+The scale `district` (`{" ".join(SCALES["district"].command())}`), from empty, `cds run`
+embedded and then with `--lake ducklake:postgres:…` (a throwaway PostgreSQL on the same
+cores): **{embedded:,.0f} s** embedded, **{lake:,.0f} s** on the lake, **{ratio:.2f}×**
+({"met" if ratio <= 1.3 else "not met"}).
+"""
+
+
 def report(scale: Scale, results: list[Measured], command: str) -> str:
     base = results[0].seconds
     rows = "\n".join(
@@ -132,6 +172,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--provinces", type=int, default=4)
     parser.add_argument("--districts", type=int, default=None)
     parser.add_argument("--parallel", default="1,2")
+    parser.add_argument(
+        "--no-lake-overhead",
+        action="store_true",
+        help="skip the district embedded against lake comparison",
+    )
     args = parser.parse_args(argv)
     gen = ["--scale", "national", "--provinces", str(args.provinces)]
     name = f"national-{args.provinces}"
@@ -142,6 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     results = measure(scale, [int(n) for n in args.parallel.split(",")])
     command = "python -m benchmarks.parallel " + " ".join(argv or sys.argv[1:])
     text = report(scale, results, command.strip())
+    if not args.no_lake_overhead:
+        text += lake_report(*measure_lake_overhead())
     REPORT.write_text(text, encoding="utf-8")
     print(text)
     print(f"written to {REPORT.relative_to(PROJECT_ROOT)}")

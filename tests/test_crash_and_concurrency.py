@@ -56,6 +56,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
 from tests.builders import PROJECT_ROOT, SESSION_DATE, cds_run
@@ -392,12 +393,19 @@ def test_second_cds_run_is_refused_and_a_ui_step_waits(
             thread.start()
 
             def log_lines(text: str) -> list:
-                return [
-                    e
-                    for r in instance.get_runs()
-                    for e in instance.all_logs(r.run_id)
-                    if text in (e.user_message or "")
-                ]
+                """The run's log lines with `text`, read again while the run's thread holds
+                the in-memory instance's tables (SQLite: "database table is locked")."""
+                for _ in range(100):
+                    try:
+                        return [
+                            e
+                            for r in instance.get_runs()
+                            for e in instance.all_logs(r.run_id)
+                            if text in (e.user_message or "")
+                        ]
+                    except sqlalchemy.exc.OperationalError:
+                        time.sleep(0.1)
+                raise TimeoutError("the run's instance stayed locked for 10 s")
 
             waited = holder.wait_for(  # [] once the run ended without waiting
                 lambda: log_lines("chờ đến lượt") or (None if thread.is_alive() else []),

@@ -81,9 +81,7 @@ def test_dbt_test_descriptions_say_what_is_checked() -> None:
 
     not_null = {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "school_code"}}}
     assert dbt_test_description(not_null).startswith("Cột school_code không được để trống.")
-    required = {
-        "test_metadata": {"name": "not_null_columns", "kwargs": {"columns": ["a", "b"]}}
-    }
+    required = {"test_metadata": {"name": "not_null_columns", "kwargs": {"columns": ["a", "b"]}}}
     assert dbt_test_description(required).startswith("Các cột không được để trống: a, b.")
     rel = {
         "test_metadata": {
