@@ -33,12 +33,12 @@ ROWS = [
     [A, "SMAS", "2024-2025", "HK1", "GK1", "Học sinh", "Đẩy thành công", 120, 120, 120, 0, "20/09/2024 10:15"],
     [A, "SMAS", "2024-2025", "Học kỳ 1", "GK1", "Giáo viên", "Tổng hợp lỗi", 40, 40, 36, 4, "21/09/2024 09:00"],
     [A, "SMAS", "2024-2025", "I", "GK1", "Lớp học", "Đẩy lỗi", 12, 12, 0, 12, "2024-09-22 08:30:00"],
-    ["31999999", "SMAS", "2024-2025", "1", "GK1", "Học sinh", "Đẩy thành công", 5, 5, 5, 0, None],
+    ["31000010", "SMAS", "2024-2025", "1", "GK1", "Học sinh", "Đẩy thành công", 5, 5, 5, 0, None],
     [B, "VNPT_TNN", "2024-2025", "3", "GK1", "Học sinh", "Đẩy thành công", 5, 5, 5, 0, None],
     [B, "VNPT_TNN", "2024-2025", "II", "GK2", "Điểm danh", "Đẩy thành công", 5, 5, 5, 0, None],
     [B, "VNPT_TNN", "2024-2025", "2", "GK2", "Học sinh", "Đã đẩy", 5, 5, 5, 0, None],
     [B, "VNPT_TNN", "2024-2025", "2", "GK2", "Giáo viên", "Đẩy thành công", 9, "chín", 9, 0, None],
-    [B, "VNPT_TNN", "2024-2025", "2", "GK2", "Lớp học", "Tổng hợp lỗi", 9, 9, 5, 3, "hôm qua"],
+    [B, "VNPT_TNN", "2024-2025", "HK II", "GK2", "Lớp học", "Tổng hợp lỗi", 9, 9, 5, 3, "hôm qua"],
 ]  # fmt: skip
 
 
@@ -75,8 +75,14 @@ def test_pushes_land_typed_and_bad_rows_are_quarantined_with_their_cell(judged) 
         datetime(2024, 9, 21, 9, 0),
         datetime(2024, 9, 22, 8, 30),
     ]
+    # a code with two digits swapped: the row names the registry's code it likely meant
     assert _issues(out, "unknown_school") == [
-        (7, "Mã trường", "Mã trường không có trong danh mục trường: dòng đẩy dữ liệu bị cách ly")
+        (
+            7,
+            "Mã trường",
+            "Mã trường không có trong danh mục trường: dòng đẩy dữ liệu bị cách ly"
+            " — có phải là '31000001'?",
+        )
     ]
     assert [(r, f) for r, f, _ in _issues(out, "invalid_term")] == [(8, "Học kỳ")]
     assert [(r, f) for r, f, _ in _issues(out, "invalid_batch")] == [(9, "Đợt đẩy")]

@@ -22,7 +22,7 @@ from pipelines.ingest.sources.base import (
     SCHOOL_CODE_RE,
     IngestContext,
     Source,
-    near_codes,
+    near_hint,
     show_invisible,
 )
 from pipelines.ingest.sources.people import mask_id_expr
@@ -227,11 +227,10 @@ def _folder_school(
             value=name,
         )
     if ctx.registry is not None and code not in set(ctx.registry["school_code"].to_list()):
-        near = near_codes(code, ctx.registry["school_code"])
         raise FileRejected(
             "unknown_school",
             f"Mã trường '{code}' lấy từ {where} không có trong danh mục trường"
-            + (f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else "")
+            + near_hint(code, ctx.registry["school_code"])
             + ": đổi tên thư mục cho đúng mã trường rồi chạy lại",
             field="Mã trường",
             value=code,

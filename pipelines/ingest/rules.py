@@ -27,7 +27,7 @@ class RowRule:
     rule_id: str
     field: str  # the column (contract header) the issue points at
     fails: pl.Expr  # true where the row breaks the rule
-    message_vi: str
+    message_vi: str | pl.Expr  # an expression: a message per row (e.g. a suggestion)
     severity: str = "error"  # error → quarantine the row; warning → keep it
     value: pl.Expr | None = None  # what to show as the offending value (default: the field)
 
@@ -69,7 +69,9 @@ def apply_row_rules(
                 pl.lit(field_labels.get(r.field, r.field)).alias("field"),
                 pl.lit(r.rule_id).alias("rule_id"),
                 pl.lit(r.severity).alias("severity"),
-                pl.lit(r.message_vi).alias("message_vi"),
+                (r.message_vi if isinstance(r.message_vi, pl.Expr) else pl.lit(r.message_vi))
+                .cast(pl.String)
+                .alias("message_vi"),
                 value.cast(pl.String).alias("value"),
             )
         )

@@ -23,15 +23,25 @@ from pipelines.settings import run_date
 SCHOOL_CODE_RE = re.compile(r"^[0-9A-Z]{6,12}$")
 
 
-IN_REGISTRY = "in_registry"  # the column school_code_rules(in_registry=True) reads
+# The columns school_code_rules(in_registry=True) reads, added by with_registry
+IN_REGISTRY = "in_registry"
+NEAR_HINT = "near_school_hint"
 
 
-def in_registry(ctx: IngestContext) -> pl.Expr:
-    """Whether the row's school is in the registry (every school is when the registry is
-    not known: `cds check`), as the column school_code_rules reads."""
+def with_registry(df: pl.DataFrame, ctx: IngestContext) -> pl.DataFrame:
+    """`df` with whether each row's school is in the registry (every school is when the
+    registry is not known: `cds check`) and, for a code the registry lacks, the registry's
+    codes one slip away (`near_hint`), found once per distinct unknown code."""
     if ctx.registry is None:
-        return pl.lit(True).alias(IN_REGISTRY)
-    return pl.col("school_code").is_in(ctx.registry["school_code"].implode()).alias(IN_REGISTRY)
+        return df.with_columns(pl.lit(True).alias(IN_REGISTRY), pl.lit("").alias(NEAR_HINT))
+    known = ctx.registry["school_code"]
+    code = pl.col("school_code")
+    df = df.with_columns(code.is_in(known.implode()).alias(IN_REGISTRY))
+    unknown = df.filter(~pl.col(IN_REGISTRY) & code.is_not_null())["school_code"].unique()
+    hints = {c: near_hint(c, known) for c in unknown.to_list()}
+    return df.with_columns(
+        code.replace_strict(hints, default="", return_dtype=pl.String).alias(NEAR_HINT)
+    )
 
 
 def school_year_valid(col: str = "school_year") -> pl.Expr:
@@ -46,7 +56,8 @@ def school_code_rules(
 ) -> list[RowRule]:
     """The row rules of a source that names its school on every row (the registry, the
     office's review decisions, the push history): a code given, of the right shape, and,
-    with `in_registry` (the column `in_registry(ctx)` adds), a school the registry has."""
+    with `in_registry` (the columns `with_registry` adds), a school the registry has, the
+    message naming the registry's codes one slip away."""
     code = pl.col("school_code")
     rules = [
         RowRule("required_missing", "school_code", code.is_null(), "Thiếu mã trường"),
@@ -63,7 +74,7 @@ def school_code_rules(
                 "unknown_school",
                 "school_code",
                 code.str.contains(SCHOOL_CODE_RE.pattern) & ~pl.col(IN_REGISTRY),
-                unknown,
+                pl.concat_str(pl.lit(unknown), pl.col(NEAR_HINT)),
             )
         )
     return rules
@@ -136,6 +147,12 @@ def near_codes(code: str, known: pl.Series, limit: int = 3) -> list[str]:
 
     same_length = known.filter(known.str.len_chars() == len(code)).unique().sort()
     return [c for c in same_length.to_list() if one_slip(c)][:limit]
+
+
+def near_hint(code: str, known: pl.Series) -> str:
+    """` — có phải là '31305026'?` after an unknown school code, or nothing."""
+    near = near_codes(code, known)
+    return f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else ""
 
 
 # Characters a person cannot see in a cell, and dashes that look like a hyphen.
@@ -321,11 +338,10 @@ def _header_school(read: TableRead, ctx: IngestContext) -> tuple[str, str | None
         return code, None
     known = ctx.registry.filter(pl.col("school_code") == code)
     if known.height == 0:
-        near = near_codes(code, ctx.registry["school_code"])
         raise FileRejected(
             "unknown_school",
             f"Mã trường '{code}' không có trong danh mục trường"
-            + (f" — có phải là {' hoặc '.join(repr(c) for c in near)}?" if near else "")
+            + near_hint(code, ctx.registry["school_code"])
             + show_invisible(raw_code),
             sheet=read.sheet,
             field="Mã trường",

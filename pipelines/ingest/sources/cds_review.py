@@ -18,9 +18,9 @@ from pipelines.ingest.sources.base import (
     IngestContext,
     Shaped,
     Source,
-    in_registry,
     school_code_rules,
     school_year_rules,
+    with_registry,
 )
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_date_expr, parse_number_expr
 from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
@@ -173,9 +173,9 @@ def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
             pl.col("school_year").str.replace_all(r"\s", ""),
             pl.col("indicator_code").str.replace_all(r"\s", "").str.strip_chars("."),
         )
+        .pipe(with_registry, ctx)
         .with_columns(
             pl.col("indicator_code").replace("", None),
-            in_registry(ctx),
             fold_expr("decision")
             .replace_strict(DECISIONS, default=None, return_dtype=pl.String)
             .alias("decision_code"),

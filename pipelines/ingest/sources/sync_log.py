@@ -18,9 +18,9 @@ from pipelines.ingest.sources.base import (
     IngestContext,
     Shaped,
     Source,
-    in_registry,
     school_code_rules,
     school_year_rules,
+    with_registry,
 )
 from pipelines.ingest.text import fold_expr, nfc_expr, parse_count_expr, parse_date_expr
 from pipelines.ingest.workbook import ColumnSpec, TableRead, TableSpec
@@ -161,8 +161,7 @@ def typed_rows(read: TableRead, ctx: IngestContext) -> pl.DataFrame:
             pl.col("term").str.replace(r"\.0$", "").alias("term_text"),
         )
     )
-    return df.with_columns(
-        in_registry(ctx),
+    return with_registry(df, ctx).with_columns(
         ctx.codes.map_expr("sync_term", fold_expr("term_text")).alias("term_code"),
         ctx.codes.map_expr("sync_batch", fold_expr("batch")).alias("batch_code"),
         ctx.codes.map_expr("sync_status", fold_expr("status")).alias("status_code"),
