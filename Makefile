@@ -66,7 +66,8 @@ screenshots: install browser
 # generates each scale once into .bench/, prints the table and writes BENCHMARKS.md.
 # Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look. First, provinces in
 # parallel on a lake (national-4, --parallel 1 and 2, a throwaway PostgreSQL; about an hour
-# here; PARALLEL_ARGS="--districts 2" for a quick look), written to benchmarks/parallel.md.
+# here; PARALLEL_ARGS="--districts 2" for a quick look, 20 minutes), and the district embedded
+# against a lake, written to benchmarks/parallel.md.
 bench: install postgres
 	$(UV) run --locked python -m benchmarks.parallel $(PARALLEL_ARGS)
 	$(UV) run --locked python -m benchmarks.hostile
