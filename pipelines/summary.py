@@ -6,6 +6,10 @@ import duckdb
 
 from pipelines.settings import Settings
 
+# Rejected files named one by one at the end of a run; a province's run rejects hundreds,
+# which the follow-up list, the reports and marts.data_quality_issues hold all of.
+SHOWN_REJECTED = 20
+
 
 def run_summary(settings: Settings) -> str:
     con = duckdb.connect(str(settings.analytics_db), read_only=True)
@@ -30,7 +34,12 @@ def run_summary(settings: Settings) -> str:
             "where kind = 'file_rejected' order by source_file"
         ).fetchall()
         lines.append(f"  Tệp bị từ chối: {len(rejected)}")
-        lines.extend(f"    - {msg}" for _, msg in rejected)
+        lines.extend(f"    - {msg}" for _, msg in rejected[:SHOWN_REJECTED])
+        if len(rejected) > SHOWN_REJECTED:
+            lines.append(
+                f"    … và {len(rejected) - SHOWN_REJECTED} tệp khác: xem trang 'Lỗi dữ liệu' "
+                "của báo cáo Excel, hoặc bảng marts.data_quality_issues (kind = 'file_rejected')"
+            )
         errors, warnings = con.execute(
             "select count(*) filter (where severity = 'error'), "
             "count(*) filter (where severity = 'warning') from marts.data_quality_issues"
