@@ -16,6 +16,7 @@ from pipelines.ingest.runner import (
 )
 from pipelines.ingest.sources import SOURCES, IngestContext, Source
 from pipelines.ingest.workbook import FileRejected, read_table
+from pipelines.reference.labels import load_labels_or_none
 from pipelines.settings import Settings
 
 
@@ -42,17 +43,6 @@ def _registry(settings: Settings, ctx: IngestContext) -> pl.DataFrame | None:
     return pl.concat(frames).unique("school_code", keep="last") if frames else None
 
 
-def _status_words(settings: Settings) -> dict[str, str]:
-    """A file's status in words (labels_vi.csv: `Nhận`, `Bị từ chối`); the codes themselves
-    when the labels cannot be read: a label never stops a check."""
-    from pipelines.reference.labels import LabelError, load_labels
-
-    try:
-        return load_labels(settings.reference_file("labels_vi.csv")).values.get("status", {})
-    except (LabelError, pl.exceptions.PolarsError):
-        return {}
-
-
 def check_files(
     paths: list[Path], settings: Settings, source_name: str | None, echo: Callable[[str], None]
 ) -> bool:
@@ -63,7 +53,10 @@ def check_files(
             f"(Không có danh mục trường trong {settings.raw_dir / 'schools'}: "
             "mã trường không được đối chiếu)"
         )
-    statuses = _status_words(settings)
+    # a file's status in words (labels_vi.csv: `Nhận`, `Bị từ chối`)
+    statuses = load_labels_or_none(settings.reference_file("labels_vi.csv")).values.get(
+        "status", {}
+    )
     all_ok = True
     for path in paths:
         source = SOURCES[source_name] if source_name else guess_source(path)

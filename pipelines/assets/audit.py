@@ -8,7 +8,7 @@ from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
 from pipelines.ingest.landing import ensure_schemas
 from pipelines.ingest.sources import SOURCES
-from pipelines.reference.labels import LabelError, load_labels
+from pipelines.reference.labels import load_labels_or_none
 from pipelines.resources import CdsPaths
 
 _DESCRIPTION = (
@@ -20,12 +20,8 @@ _DESCRIPTION = (
 
 
 def _value_labels(paths: CdsPaths) -> dict[str, dict[str, str]]:
-    """Words for codes (labels_vi.csv `value` rows); none when the file cannot be read: a
-    label never stops the ingest log."""
-    try:
-        return load_labels(paths.settings.reference_file("labels_vi.csv")).values
-    except (LabelError, pl.exceptions.PolarsError):
-        return {}
+    """Words for codes (labels_vi.csv `value` rows)."""
+    return load_labels_or_none(paths.settings.reference_file("labels_vi.csv")).values
 
 
 @dg.multi_asset(

@@ -194,15 +194,11 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 
 def _table_labels() -> dict[str, str]:
-    """Vietnamese table names (labels_vi.csv, the --reference one if any); none when the
-    file cannot be read: a label never stops the definitions from loading."""
-    from pipelines.reference.labels import LabelError, load_labels
+    """Vietnamese table names (labels_vi.csv, the --reference one if any)."""
+    from pipelines.reference.labels import load_labels_or_none
     from pipelines.settings import Settings
 
-    try:
-        return load_labels(Settings.from_env().reference_file("labels_vi.csv")).tables
-    except (LabelError, OSError, pl.exceptions.PolarsError):
-        return {}
+    return load_labels_or_none(Settings.from_env().reference_file("labels_vi.csv")).tables
 
 
 def _listed(values: Any) -> str:

@@ -23,7 +23,7 @@ from pipelines.ingest.runner import (
 )
 from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import parse_partition_key
-from pipelines.reference.labels import LabelError, load_labels
+from pipelines.reference.labels import load_labels_or_none
 from pipelines.resources import CdsPaths
 
 
@@ -72,12 +72,8 @@ def run_ingest(
 
 
 def _status_labels(settings) -> dict[str, str]:
-    """Words for the files' outcomes (labels_vi.csv, `status.accepted` …); the codes when the
-    file cannot be read: a label never stops a load."""
-    try:
-        return load_labels(settings.reference_file("labels_vi.csv")).values.get("status", {})
-    except (LabelError, pl.exceptions.PolarsError):
-        return {}
+    """Words for the files' outcomes (labels_vi.csv, `status.accepted` …)."""
+    return load_labels_or_none(settings.reference_file("labels_vi.csv")).values.get("status", {})
 
 
 def _metadata(

@@ -82,6 +82,15 @@ def load_labels(path: Path) -> Labels:
     return parse_labels(_read(path), origin=Path(path).name)
 
 
+def load_labels_or_none(path: Path) -> Labels:
+    """The labels, or none (codes stay codes) when the file cannot be read: a label never
+    stops a load, a check or the definitions from loading."""
+    try:
+        return load_labels(path)
+    except (LabelError, OSError, pl.exceptions.PolarsError):
+        return Labels(tables={}, columns={}, values={})
+
+
 def load_labels_frame(path: Path) -> pl.DataFrame:
     """The validated file as a table for dbt (reference.labels_vi): kind, name, label_vi,
     and for `value` rows the column and the code (`report.students` → report, students),
