@@ -82,51 +82,49 @@ def run_measured(cmd: list[str], log: Path, env: dict[str, str], parallel: int) 
     )
 
 
-def measure(scale: Scale, parallels: list[int]) -> list[Measured]:
+def _run_from_empty(raw: Path, work: Path, label: str, lake: bool, parallel: int = 0) -> Measured:
+    """`cds run` over `raw` into an emptied `work` folder, on a lake with a throwaway
+    PostgreSQL catalog (`lake`) or embedded, with `--parallel N` when `parallel` is set."""
     from tests.pg_server import throwaway_postgres
 
+    subprocess.run(["rm", "-rf", str(work)], check=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
+    cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse")]
+    with throwaway_postgres() if lake else contextlib.nullcontext() as dsn:
+        if lake:
+            cmd += ["--lake", f"ducklake:postgres:{dsn}", "--lake-data", str(work / "lake")]
+        if parallel:
+            cmd += ["--parallel", str(parallel)]
+        print(f"· {label}", flush=True)
+        result = run_measured(cmd, work / "run.log", env, parallel)
+    if result.returncode != 0:
+        raise SystemExit(f"cds run ({label}) exited {result.returncode}: {work}/run.log")
+    return result
+
+
+def measure(scale: Scale, parallels: list[int]) -> list[Measured]:
     raw = ensure_raw(scale)
-    results = []
-    for n in parallels:
-        work = BENCH_DIR / scale.name / f"parallel-{n}"
-        subprocess.run(["rm", "-rf", str(work)], check=True)
-        work.mkdir(parents=True)
-        with throwaway_postgres() as dsn:
-            cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse"),
-                   "--lake", f"ducklake:postgres:{dsn}", "--lake-data", str(work / "lake"),
-                   "--parallel", str(n)]  # fmt: skip
-            env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
-            print(f"· {scale.name} --parallel {n}", flush=True)
-            result = run_measured(cmd, work / "run.log", env, n)
-        if result.returncode != 0:
-            raise SystemExit(f"cds run --parallel {n} exited {result.returncode}: {work}/run.log")
-        results.append(result)
-    return results
+    return [
+        _run_from_empty(
+            raw, BENCH_DIR / scale.name / f"parallel-{n}", f"{scale.name} --parallel {n}", True, n
+        )
+        for n in parallels
+    ]
 
 
 def measure_lake_overhead() -> tuple[float, float]:
     """The district (`benchmarks.scales`), from empty, embedded and then on a lake with a
     PostgreSQL catalog (no --parallel): the wall seconds of each."""
     from benchmarks.scales import SCALES
-    from tests.pg_server import throwaway_postgres
 
-    scale = SCALES["district"]
-    raw = ensure_raw(scale)
-    env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
-    seconds = []
-    for mode in ("embedded", "lake"):
-        work = BENCH_DIR / scale.name / f"lake-overhead-{mode}"
-        subprocess.run(["rm", "-rf", str(work)], check=True)
-        work.mkdir(parents=True)
-        cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse")]
-        with throwaway_postgres() if mode == "lake" else contextlib.nullcontext() as dsn:
-            if dsn:
-                cmd += ["--lake", f"ducklake:postgres:{dsn}", "--lake-data", str(work / "lake")]
-            print(f"· district, {mode}", flush=True)
-            result = run_measured(cmd, work / "run.log", env, 0)
-        if result.returncode != 0:
-            raise SystemExit(f"cds run ({mode}) exited {result.returncode}: {work}/run.log")
-        seconds.append(result.seconds)
+    raw = ensure_raw(SCALES["district"])
+    seconds = [
+        _run_from_empty(
+            raw, BENCH_DIR / "district" / f"lake-{mode}", f"district, {mode}", mode == "lake"
+        ).seconds
+        for mode in ("embedded", "lake")
+    ]
     return seconds[0], seconds[1]
 
 
