@@ -2,9 +2,11 @@
 whole process group, dbt included) inside the landing write transaction, inside a dbt model
 build and inside publish, then run again.
 
-Each kill starts from a copy of the shared sample run (the previous, published state) with a
-corrected statistical report added (`write_resubmission`: a new version, which changes the
-marts), and is placed by what the run itself shows, never by a sleep:
+The three kills come one after the other on one warehouse (a copy of the shared sample
+run, the previous published state, with a corrected statistical report added:
+`write_resubmission`, a new version that changes the marts): the landing kill, then the
+next `cds run` killed inside dbt, then the next killed inside publish, then a run that
+completes. Each kill is placed by what the run itself shows, never by a sleep:
 
 - the landing write: the run is started with `pipelines.ingest.landing._insert` wrapped (in
   the child only, see `PAUSE_IN_LANDING_WRITE`; the product code is unchanged): once the new
@@ -22,9 +24,12 @@ marts), and is placed by what the run itself shows, never by a sleep:
 
 After each kill: every row count of `warehouse.duckdb` (landing and audit tables, by
 source and status) and every published mart are compared with their exact values (never
-`assert count`, which passes for 0): the previous published state is intact, and the
-re-run gives exactly the counts and marts of the same run not interrupted (fixture `clean`:
-the shared run over the sample and the resubmission, tests/conftest.py).
+`assert count`, which passes for 0): the previous published state is intact (and, after
+the dbt and publish kills, the new files are committed), and the last run gives exactly the
+counts and marts of the same run not interrupted (fixture `clean`: the shared run over the
+sample and the resubmission, tests/conftest.py). Chained, each killed run is also the
+re-run of the kill before it: three kills cost about one pipeline run and a half, where
+three separate copies with a re-run each cost about five.
 
 How each test was checked to fail when its guarantee breaks (product code broken once on
 purpose in a copy of the project, never committed):
@@ -39,7 +44,8 @@ purpose in a copy of the project, never committed):
 - the dbt kill: `cds run` doing nothing when every file of raw/ is already recorded in
   audit.ingest_files (a "nothing new" shortcut): the test failed, the re-run left the
   half-rebuilt marts (data_quality_issues 80 rows instead of 81, follow_up_list 124
-  instead of 125).
+  instead of 125). Chained, the run after the dbt kill would end without publishing: the
+  wait for publish's new file fails.
 - the second-run refusal and the waiting UI run: see that test's docstring.
 """
 
@@ -188,24 +194,10 @@ def clean(resubmitted_run: dict, previous: dict) -> dict:
     return state
 
 
-def _start_from_previous(sample_run: dict, root: Path) -> tuple[Path, Path]:
-    raw, warehouse = copy_sample_run(sample_run, root)
-    write_resubmission(raw)
-    return raw, warehouse
-
-
-def _rerun_equals_clean(raw: Path, warehouse: Path, clean: dict) -> None:
-    again = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert _counts(warehouse) == clean["counts"]
-    assert _marts(warehouse) == clean["marts"]
-
-
-def test_killed_inside_the_landing_write_then_rerun_equals_clean(
-    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
-) -> None:
-    raw, warehouse = _start_from_previous(sample_run, tmp_path)
-    marker = tmp_path / "inside_landing_write"
+def _kill_inside_the_landing_write(raw: Path, warehouse: Path, root: Path, previous: dict) -> None:
+    """Paused inside the landing write's transaction, a second `cds run` is refused; killed
+    there, nothing of the open batch is left."""
+    marker = root / "inside_landing_write"
     run = Run(
         raw,
         warehouse,
@@ -227,7 +219,6 @@ def test_killed_inside_the_landing_write_then_rerun_equals_clean(
     # nothing of the open batch is left: every count is the previous one, exactly
     assert _counts(warehouse) == previous["counts"]
     assert _marts(warehouse) == previous["marts"]
-    _rerun_equals_clean(raw, warehouse, clean)
 
 
 def _dbt_events(log: Path) -> list[dict]:
@@ -250,10 +241,9 @@ def _model_nodes(events: list[dict], name: str) -> dict[str, dict]:
     }
 
 
-def test_killed_inside_a_dbt_model_build_then_rerun_equals_clean(
-    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
-) -> None:
-    raw, warehouse = _start_from_previous(sample_run, tmp_path)
+def _kill_inside_a_dbt_model_build(raw: Path, warehouse: Path, previous: dict, clean: dict) -> None:
+    """Killed while dbt builds a mart: ingestion has committed, the published file is the
+    previous one, publish never began."""
     run = Run(raw, warehouse)
 
     def dbt_log() -> Path | None:  # this run's dbt build: dbt_models-<run id[:7]>-<uuid>
@@ -284,13 +274,11 @@ def test_killed_inside_a_dbt_model_build_then_rerun_equals_clean(
     )
     assert _marts(warehouse) == previous["marts"]
     assert not list(warehouse.glob(".analytics.duckdb.*.tmp"))  # publish never began
-    _rerun_equals_clean(raw, warehouse, clean)
 
 
-def test_killed_inside_publish_keeps_the_previous_analytics_then_rerun_equals_clean(
-    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
-) -> None:
-    raw, warehouse = _start_from_previous(sample_run, tmp_path)
+def _kill_inside_publish(raw: Path, warehouse: Path, previous: dict, clean: dict) -> None:
+    """Killed while publish writes the analytics file: the previous file is whole, the
+    half-built one is beside it, dbt's own marts are the new ones."""
     published = (warehouse / "analytics.duckdb").stat()
 
     def publishing() -> Path | None:
@@ -316,7 +304,24 @@ def test_killed_inside_publish_keeps_the_previous_analytics_then_rerun_equals_cl
     assert list(warehouse.glob(".analytics.duckdb.*.tmp"))
     # dbt had finished: the warehouse's own marts are the new ones already
     assert _counts(warehouse) == clean["counts"]
-    _rerun_equals_clean(raw, warehouse, clean)
+
+
+def test_killed_in_landing_then_in_dbt_then_in_publish_then_rerun_equals_clean(
+    sample_run: dict, previous: dict, clean: dict, tmp_path: Path
+) -> None:
+    """Three kills in a row on one warehouse, each by the next run of the same command, then
+    one run that completes: each kill leaves the state its stage promises, and each run
+    takes up what the killed one left (the run after the dbt kill rebuilds the marts though
+    every file is recorded; the one after the publish kill publishes again)."""
+    raw, warehouse = copy_sample_run(sample_run, tmp_path)
+    write_resubmission(raw)
+    _kill_inside_the_landing_write(raw, warehouse, tmp_path, previous)
+    _kill_inside_a_dbt_model_build(raw, warehouse, previous, clean)
+    _kill_inside_publish(raw, warehouse, previous, clean)
+    again = cds_run(raw, warehouse, extra_env=SAMPLE_ENV)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert _counts(warehouse) == clean["counts"]
+    assert _marts(warehouse) == clean["marts"]
 
 
 SMALL_DISTRICT = [
