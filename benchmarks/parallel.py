@@ -51,11 +51,15 @@ def _rss(proc: psutil.Process) -> int:
     return total
 
 
-def _is_step(proc: psutil.Process) -> bool:
-    """A step process of Dagster's multiprocess executor (spawned by `cds run`)."""
-    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-        return any("spawn_main" in part for part in proc.cmdline())
-    return False
+def step_processes(run: psutil.Process) -> list[psutil.Process]:
+    """The step processes of a `cds run --parallel`: Dagster's multiprocess executor forks
+    them from its fork server, a child of the run (pipelines/parallel_run.py)."""
+    steps = []
+    for server in run.children():
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            if any("multiprocessing.forkserver" in part for part in server.cmdline()):
+                steps.extend(server.children())
+    return steps
 
 
 def run_measured(cmd: list[str], log: Path, env: dict[str, str], parallel: int) -> Measured:
@@ -69,10 +73,9 @@ def run_measured(cmd: list[str], log: Path, env: dict[str, str], parallel: int) 
         while popen.poll() is None:
             with contextlib.suppress(psutil.NoSuchProcess):
                 tree = max(tree, _rss(root))
-                for child in root.children():
-                    if _is_step(child):
-                        with contextlib.suppress(psutil.NoSuchProcess):
-                            workers[child.pid] = max(workers.get(child.pid, 0), _rss(child))
+                for step in step_processes(root):
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        workers[step.pid] = max(workers.get(step.pid, 0), _rss(step))
             time.sleep(0.1)
         code = popen.wait()
         seconds = time.perf_counter() - started

@@ -30,6 +30,11 @@ BEFORE_JOB = "before_provinces"
 PROVINCE_JOB = "province_ingest"
 AFTER_JOB = "after_provinces"
 
+# Each province step forked from a server that has already imported the pipeline (Dagster's
+# `forkserver` start method) instead of a fresh interpreter importing Dagster, Polars, DuckDB
+# and the definitions again for every step ("spawn", Dagster's default).
+FORKSERVER = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
+
 
 def parallel_definitions(
     settings: Settings,
@@ -55,7 +60,9 @@ def parallel_definitions(
             PROVINCE_JOB,
             selection=provinces,
             description=f"Nạp tệp theo tỉnh, tối đa {settings.parallel} tỉnh cùng lúc.",
-            executor_def=dg.multiprocess_executor.configured({"max_concurrent": settings.parallel}),
+            executor_def=dg.multiprocess_executor.configured(
+                {"max_concurrent": settings.parallel, "start_method": FORKSERVER}
+            ),
         ),
         dg.define_asset_job(
             AFTER_JOB,

@@ -12,8 +12,8 @@ takes `warehouse/.cds-writer.lock` (a file lock, released by the OS if the proce
 
 Re-entrant within a process: the steps of `cds run` find it already held. With
 `--parallel`, the steps of `cds run` are also child processes (Dagster's multiprocess
-executor): `cds run` names itself in `CDS_WRITER_LOCK_HELD_BY` (pid and folder), and its
-direct children find the lock held by their parent.
+executor, forked from its fork server): `cds run` names itself in `CDS_WRITER_LOCK_HELD_BY`
+(pid and folder), and its descendants find the lock held by that ancestor.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from filelock import FileLock, Timeout
 
 LOCK_FILE = ".cds-writer.lock"
@@ -50,8 +51,13 @@ def held_by_this_process(warehouse_dir: Path) -> dict[str, str]:
     return {HELD_BY: f"{os.getpid()}:{Path(warehouse_dir).resolve()}"}
 
 
-def _held_by_parent(key: Path) -> bool:
-    return os.environ.get(HELD_BY) == f"{os.getppid()}:{key}"
+def _held_by_ancestor(key: Path) -> bool:
+    """The process named in CDS_WRITER_LOCK_HELD_BY, for this folder, is one of this
+    process's ancestors (a step's parent is `cds run`, or its fork server, a child of it)."""
+    pid, _, folder = os.environ.get(HELD_BY, "").partition(":")
+    if folder != str(key) or not pid.isdigit():
+        return False
+    return int(pid) in {p.pid for p in psutil.Process().parents()}
 
 
 @contextmanager
@@ -59,7 +65,7 @@ def warehouse_lock(
     warehouse_dir: Path, *, wait: bool, log: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     key = Path(warehouse_dir).resolve()
-    if _held_by_parent(key):
+    if _held_by_ancestor(key):
         yield
         return
     with _guard:

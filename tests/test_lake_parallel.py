@@ -30,6 +30,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from benchmarks.parallel import step_processes
 from tests.builders import PROJECT_ROOT, SESSION_DATE
 from tests.conftest import query
 from tests.pg_server import throwaway_postgres
@@ -92,18 +93,6 @@ def _env() -> dict[str, str]:
     return {**os.environ, **ENV}
 
 
-def _province_steps(run: psutil.Process) -> list[psutil.Process]:
-    """The run's step processes (Dagster's multiprocess executor spawns them)."""
-    steps = []
-    for child in run.children():
-        try:
-            if any("spawn_main" in part for part in child.cmdline()):
-                steps.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return steps
-
-
 def _kill_a_province(run: subprocess.Popen, lines: Iterator[dict]) -> int:
     """Once the reader sees rows landed by a province, SIGKILL the youngest step process
     (a province's: the plan is done, the finish waits for all); returns how many step
@@ -113,7 +102,7 @@ def _kill_a_province(run: subprocess.Popen, lines: Iterator[dict]) -> int:
         if run.poll() is not None:
             raise AssertionError("the run ended before any province was killed")
         if sum(line.get("landed", {}).values()) > 0:
-            steps = _province_steps(parent)
+            steps = step_processes(parent)
             if steps:
                 victim = max(steps, key=lambda p: p.create_time())
                 victim.send_signal(signal.SIGKILL)
