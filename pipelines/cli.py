@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -369,7 +368,12 @@ def ui(
         str(port),
     ]
     click.echo(f"Giao diện Dagster: http://{host}:{port}")
-    raise SystemExit(subprocess.call(cmd, env=env, cwd=PROJECT_ROOT))
+    sys.stdout.flush()
+    # `dagster dev` in place of this process (same pid): a service manager's SIGTERM to
+    # `cds ui` reaches Dagster, which stops its webserver and daemon; as a child, the UI
+    # outlived a stopped `cds ui` and kept the port.
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, cmd, env)
 
 
 @main.command(

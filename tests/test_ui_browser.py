@@ -7,7 +7,10 @@ and with the automation on, as a data officer starts it (issue 15):
 - a corrected report dropped into raw/ with a wrong figure is picked up by the sensor; its
   run succeeds but its checks turn yellow (WARN) with a Vietnamese description naming the
   school, visible on the asset;
-- a materialisation launched from the UI completes.
+- a materialisation launched from the UI completes;
+- SIGTERM to the `cds ui` pid alone (as a service manager stops it) ends the UI, its daemon
+  and their children, and frees the port. Checked by breaking the code once: with `cds ui`
+  starting `dagster dev` as a child (`subprocess.call`, as before), this step failed.
 
 Screenshots go to CDS_SCREENSHOT_DIR when set (`make screenshots` writes docs/img/)."""
 
@@ -17,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -145,11 +149,12 @@ def ui(tmp_path: Path):
             time.sleep(1)
         yield port, tmp_path, process.pid
     finally:
-        os.killpg(process.pid, 15)
+        with contextlib.suppress(ProcessLookupError):  # the test may have stopped it
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
+            os.killpg(process.pid, signal.SIGKILL)
         log.close()
 
 
@@ -322,3 +327,13 @@ def test_fresh_start_sensor_runs_yellow_checks_and_ui_materialisation(ui) -> Non
     written = [f for f in tmp.rglob("*") if f.is_file()]
     assert any(f.suffix == ".db" for f in written)  # Dagster's run and event storage
     assert [f for f in written if UI_SECRET.encode() in _bytes_if_still_there(f)] == []
+
+    # 7. a service manager stops `cds ui` with SIGTERM to its pid alone: the UI, its daemon
+    # and their children all end, and the port is free again
+    tree = psutil.Process(pid).children(recursive=True)
+    assert tree, "cds ui started nothing"
+    os.kill(pid, signal.SIGTERM)
+    _, alive = psutil.wait_procs([psutil.Process(pid), *tree], timeout=60)
+    assert not alive, [(p.pid, p.cmdline()) for p in alive]
+    with pytest.raises(OSError):
+        _graphql(port, "{ version }")
