@@ -31,26 +31,25 @@ SAMPLE_RUN_MODULES = {
 # out first, so the two workers end together; a module not listed keeps xdist's order (most
 # tests first) after these. Add a module here when it runs the pipeline or takes long.
 UNIT_SECONDS = {
-    # measured in `make test` on 2026-12-03 (junit times, 2 busy workers), unless noted
+    # measured in `make test` on 2026-12-03 (junit and --durations, 2 busy workers)
     # SAMPLE_RUN_MODULES: the sample's run and its resubmission, the crash tests (three kills
-    # chained, then a re-run; 77 s, and the waiting UI run, 48 s, alone on 2 cores), the
-    # review loop, the blocked publish (about 710 s with the kills apart, 2026-12-03)
-    "sample_run": (340, 0),
+    # chained, then a re-run, 73 s; the waiting UI run, 45 s), the review loop, the blocked
+    # publish, the sample's own tests
+    "sample_run": (450, 0),
     # 3 runs of 4 generated provinces (5 schools each) on PostgreSQL, --parallel 1 and 4,
-    # one killed by the test (177 s alone on 2 cores with province steps forked from a
-    # fork server, 2026-12-03; 353 s in make test before)
-    "test_lake_parallel.py": (260, 0),
+    # one killed by the test
+    "test_lake_parallel.py": (250, 0),
     # 4 runs of a 7-school district: embedded, twice on a catalog file, on PostgreSQL
-    "test_lake.py": (280, 0),
-    "test_ui_browser.py": (225, 0),
-    "test_version_order.py": (140, 0),
+    "test_lake.py": (215, 0),
+    "test_ui_browser.py": (145, 0),
     # two runs: a hand-built province and a generated 24-school province without districts
-    "test_areas.py": (120, 0),
-    "test_registry_over_time.py": (100, 0),
-    "test_bad_input_corpus.py": (75, 0),
-    "test_run_problems.py": (75, 0),
+    "test_areas.py": (105, 0),
+    "test_version_order.py": (90, 0),
+    "test_registry_over_time.py": (62, 0),
+    "test_run_problems.py": (53, 0),
+    "test_bad_input_corpus.py": (52, 0),
     # three schools a level of a generated district
-    "test_clean_district.py": (72, 0),
+    "test_clean_district.py": (40, 0),
     "test_reader_crash.py": (60, 7),
     # EMIS_JOB_RUN_MODULES: one in-process run of the job
     "emis_job_run": (55, 2),
