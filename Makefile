@@ -41,7 +41,7 @@ test: install browser postgres
 	$(PYTEST)
 
 # The edit-test loop: everything but the tests that start the whole pipeline, the UI or a
-# browser (marked e2e); about 2.5 minutes (2 is the aim).
+# browser (marked e2e); under 2 minutes on idle cores (2 is the aim).
 test-fast: install
 	$(UV) run --locked ruff check .
 	$(PYTEST) -m "not e2e"
