@@ -44,8 +44,8 @@ purpose in a copy of the project, never committed):
 - the dbt kill: `cds run` doing nothing when every file of raw/ is already recorded in
   audit.ingest_files (a "nothing new" shortcut): the test failed, the re-run left the
   half-rebuilt marts (data_quality_issues 80 rows instead of 81, follow_up_list 124
-  instead of 125). Chained, the run after the dbt kill would end without publishing: the
-  wait for publish's new file fails.
+  instead of 125). Chained, checked again the same way: the run after the dbt kill ended
+  at once ("nothing new") and the test failed waiting for publish's new file.
 - the second-run refusal and the waiting UI run: see that test's docstring.
 """
 
