@@ -157,10 +157,12 @@ def report(scale: Scale, results: list[Measured], command: str) -> str:
 
 Written by `{command}` on {datetime.now():%Y-%m-%d %H:%M}
 ({platform.node()}, {os.cpu_count()} cores; load average at the end {load[0]:.1f} /
-{load[1]:.1f} / {load[2]:.1f}: other work shared these cores). Input: `{" ".join(scale.command())}`.
+{load[1]:.1f} / {load[2]:.1f}, this benchmark's own processes included). Input: `{" ".join(scale.command())}`.
 Each run from an empty lake on a throwaway PostgreSQL catalog (same machine), with
 `cds run --lake … --parallel N`; wall time from outside. A worker is one step process of
-the province job with its children; the tree is `cds run` with every descendant.
+the province job with its children; the tree is `cds run` with every descendant. RSS counts
+the pages a step shares with the fork server it was forked from (in each step and again in the
+tree).
 
 | N | wall s | speed-up | peak RSS of one worker MB | step processes | peak RSS of the tree MB |
 |---:|---:|---:|---:|---:|---:|

@@ -355,6 +355,9 @@ def ui(
         ),
     }
     Path(env["CDS_DAGSTER_STORAGE"]).mkdir(parents=True, exist_ok=True)
+    from pipelines.warehouse_lock import HELD_BY
+
+    env.pop(HELD_BY, None)  # the UI's runs take the writer lock themselves, always
     cmd = [
         sys.executable,
         "-m",

@@ -34,6 +34,7 @@ AFTER_JOB = "after_provinces"
 # `forkserver` start method) instead of a fresh interpreter importing Dagster, Polars, DuckDB
 # and the definitions again for every step ("spawn", Dagster's default).
 FORKSERVER = {"forkserver": {"preload_modules": ["pipelines.definitions"]}}
+_ran = False  # run_in_order, once per process (see there)
 
 
 def parallel_definitions(
@@ -86,8 +87,20 @@ def run_in_order(
 ) -> Iterator[tuple[dg.DagsterInstance, list]]:
     """Run the three jobs, stopping after one that failed; yields the instance and their
     results (read them inside: the instance is removed afterwards). `province_job` is the
-    module-level function that builds the province job in each step's process. The steps in child processes find the
-    writer lock held by this process (`pipelines.warehouse_lock`)."""
+    module-level function that builds the province job in each step's process. The steps
+    in child processes find the writer lock held by this process (`pipelines.warehouse_lock`).
+
+    Once per process: the steps are forked from Python's fork server, started by the first
+    call with this process's environment (the settings, the lock's holder) and kept for the
+    life of the process, so a second call with other settings would hand its steps the
+    first one's. `cds run` makes one call and exits."""
+    global _ran
+    if _ran:
+        raise RuntimeError(
+            "run_in_order runs once per process (its steps' fork server keeps "
+            "the first call's environment)"
+        )
+    _ran = True
     from pipelines.warehouse_lock import held_by_this_process
 
     os.environ.update(held_by_this_process(settings.warehouse_dir))

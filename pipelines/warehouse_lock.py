@@ -57,7 +57,10 @@ def _held_by_ancestor(key: Path) -> bool:
     pid, _, folder = os.environ.get(HELD_BY, "").partition(":")
     if folder != str(key) or not pid.isdigit():
         return False
-    return int(pid) in {p.pid for p in psutil.Process().parents()}
+    try:
+        return int(pid) in {p.pid for p in psutil.Process().parents()}
+    except psutil.Error:  # an ancestor ended during the walk (its run is being killed)
+        return False
 
 
 @contextmanager

@@ -88,3 +88,24 @@ def test_this_process_is_refused_while_another_holds_it(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_ancestor_ending_during_the_walk_is_no_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psutil raises when an ancestor ends while its parents are read (a run being killed):
+    the step is then no holder (it waits for the lock like any other), never a traceback."""
+    import psutil
+
+    from pipelines import warehouse_lock
+
+    def ended(self: psutil.Process) -> list:
+        raise psutil.NoSuchProcess(os.getppid())
+
+    warehouse = tmp_path / "warehouse"
+    monkeypatch.setenv(*next(iter(held_by_this_process(warehouse).items())))
+    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is False  # own pid: no ancestor
+    monkeypatch.setenv(warehouse_lock.HELD_BY, f"{os.getppid()}:{warehouse.resolve()}")
+    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is True
+    monkeypatch.setattr(psutil.Process, "parents", ended)
+    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is False
