@@ -16,7 +16,7 @@ from pipelines.ingest.runner import (
 )
 from pipelines.ingest.sources import SOURCES, IngestContext, Source
 from pipelines.ingest.workbook import FileRejected, read_table
-from pipelines.reference.labels import load_labels_or_none
+from pipelines.reference.labels import status_words
 from pipelines.settings import Settings
 
 
@@ -53,10 +53,7 @@ def check_files(
             f"(Không có danh mục trường trong {settings.raw_dir / 'schools'}: "
             "mã trường không được đối chiếu)"
         )
-    # a file's status in words (labels_vi.csv: `Nhận`, `Bị từ chối`)
-    statuses = load_labels_or_none(settings.reference_file("labels_vi.csv")).values.get(
-        "status", {}
-    )
+    statuses = status_words(settings.reference_file("labels_vi.csv"))
     all_ok = True
     for path in paths:
         source = SOURCES[source_name] if source_name else guess_source(path)

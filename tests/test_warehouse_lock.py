@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
+from pipelines import warehouse_lock as lock_module
 from pipelines.warehouse_lock import WarehouseBusy, held_by_this_process, warehouse_lock
 
 # Takes the lock without waiting; prints "taken", or "busy" when refused.
@@ -95,17 +97,14 @@ def test_an_ancestor_ending_during_the_walk_is_no_holder(
 ) -> None:
     """psutil raises when an ancestor ends while its parents are read (a run being killed):
     the step is then no holder (it waits for the lock like any other), never a traceback."""
-    import psutil
-
-    from pipelines import warehouse_lock
 
     def ended(self: psutil.Process) -> list:
         raise psutil.NoSuchProcess(os.getppid())
 
     warehouse = tmp_path / "warehouse"
     monkeypatch.setenv(*next(iter(held_by_this_process(warehouse).items())))
-    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is False  # own pid: no ancestor
-    monkeypatch.setenv(warehouse_lock.HELD_BY, f"{os.getppid()}:{warehouse.resolve()}")
-    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is True
+    assert lock_module._held_by_ancestor(warehouse.resolve()) is False  # own pid: no ancestor
+    monkeypatch.setenv(lock_module.HELD_BY, f"{os.getppid()}:{warehouse.resolve()}")
+    assert lock_module._held_by_ancestor(warehouse.resolve()) is True
     monkeypatch.setattr(psutil.Process, "parents", ended)
-    assert warehouse_lock._held_by_ancestor(warehouse.resolve()) is False
+    assert lock_module._held_by_ancestor(warehouse.resolve()) is False

@@ -23,7 +23,7 @@ from pipelines.ingest.runner import (
 )
 from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import parse_partition_key
-from pipelines.reference.labels import load_labels_or_none
+from pipelines.reference.labels import status_words
 from pipelines.resources import CdsPaths
 
 
@@ -73,7 +73,7 @@ def run_ingest(
 
 def _status_labels(settings) -> dict[str, str]:
     """Words for the files' outcomes (labels_vi.csv, `status.accepted` …)."""
-    return load_labels_or_none(settings.reference_file("labels_vi.csv")).values.get("status", {})
+    return status_words(settings.reference_file("labels_vi.csv"))
 
 
 def _metadata(

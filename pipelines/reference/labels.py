@@ -91,6 +91,12 @@ def load_labels_or_none(path: Path) -> Labels:
         return Labels(tables={}, columns={}, values={})
 
 
+def status_words(path: Path) -> dict[str, str]:
+    """A file's outcome in words (`value` rows of `status`: `Nhận`, `Bị từ chối`), for the
+    ingest's metadata and `cds check`; empty (the codes stay) when the file cannot be read."""
+    return load_labels_or_none(path).values.get("status", {})
+
+
 def load_labels_frame(path: Path) -> pl.DataFrame:
     """The validated file as a table for dbt (reference.labels_vi): kind, name, label_vi,
     and for `value` rows the column and the code (`report.students` → report, students),
