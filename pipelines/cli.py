@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -159,8 +160,7 @@ def run(
     parallel: int | None,
 ) -> None:
     settings = _settings(raw, warehouse, reference, lake, lake_data, parallel)
-    if not settings.raw_dir.is_dir():
-        raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
+    _exit_if_no_raw(settings)
     _exit_if_reference_broken(settings)
     from pipelines.warehouse_lock import WarehouseBusy, warehouse_lock
 
@@ -288,6 +288,13 @@ def _declared_source(ctx: click.Context, param: click.Parameter, value: str | No
     return value
 
 
+def _exit_if_no_raw(settings: Settings) -> None:
+    """The drop folder must exist: a run or a UI over a mistyped (or relative, from another
+    folder) path would judge an empty registry and fail far from the cause."""
+    if not settings.raw_dir.is_dir():
+        raise click.ClickException(f"Không có thư mục dữ liệu nộp: {settings.raw_dir}")
+
+
 def _exit_if_reference_broken(settings: Settings) -> None:
     """Every reference file checked before any work: a broken one is named with its
     loader's message, and the command exits 2."""
@@ -346,6 +353,7 @@ def ui(
     parallel: int | None,
 ) -> None:
     settings = _settings(raw, warehouse, reference, lake, lake_data, parallel)
+    _exit_if_no_raw(settings)
     env = {
         **os.environ,
         **settings.to_env(),
@@ -374,7 +382,10 @@ def ui(
     sys.stdout.flush()
     # `dagster dev` in place of this process (same pid): a service manager's SIGTERM to
     # `cds ui` reaches Dagster, which stops its webserver and daemon; as a child, the UI
-    # outlived a stopped `cds ui` and kept the port.
+    # outlived a stopped `cds ui` and kept the port. Dagster stops on SIGTERM through
+    # Python's SIGINT handler, which Python does not install when SIGINT is ignored (a
+    # shell's `cds ui &` ignores it): SIGTERM would then be ignored too.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.chdir(PROJECT_ROOT)
     os.execve(sys.executable, cmd, env)
 

@@ -36,3 +36,20 @@ def test_broken_reference_exits_2_and_names_the_file(tmp_path: Path, name: str) 
     assert result.returncode == 2, result.stderr[-2000:]
     assert f"✗ Dữ liệu tham chiếu không hợp lệ: {reference / name}:" in result.stderr
     assert not (warehouse / "warehouse.duckdb").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "ui"])
+def test_a_missing_drop_folder_is_refused_before_anything_starts(
+    tmp_path: Path, command: str
+) -> None:
+    """`cds ui` from another folder resolved the default `raw` there and started a UI whose
+    first run failed on an empty registry; both commands now name the missing folder."""
+    missing = tmp_path / "raw"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", command, "--raw", str(missing),
+         "--warehouse", str(tmp_path / "wh")],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"Không có thư mục dữ liệu nộp: {missing}" in result.stderr
+    assert not (tmp_path / "wh").exists()

@@ -9,8 +9,12 @@ and with the automation on, as a data officer starts it (issue 15):
   school, visible on the asset;
 - a materialisation launched from the UI completes;
 - SIGTERM to the `cds ui` pid alone (as a service manager stops it) ends the UI, its daemon
-  and their children, and frees the port. Checked by breaking the code once: with `cds ui`
-  starting `dagster dev` as a child (`subprocess.call`, as before), this step failed.
+  and their children, and frees the port, though it was started with SIGINT ignored as a
+  shell's `cds ui &` starts it. Checked by breaking the code once: with `cds ui` starting
+  `dagster dev` as a child (`subprocess.call`, as before), this step failed; and a `cds ui`
+  started that way without restoring SIGINT kept six processes alive after SIGTERM (Dagster
+  stops on SIGTERM through the SIGINT handler, which Python does not install for an ignored
+  SIGINT).
 
 Screenshots go to CDS_SCREENSHOT_DIR when set (`make screenshots` writes docs/img/)."""
 
@@ -135,6 +139,8 @@ def ui(tmp_path: Path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # as a shell starts `cds ui &`: SIGINT ignored (step 7 must still stop it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline = time.monotonic() + 300  # a first start parses the dbt project
