@@ -1,11 +1,12 @@
 """The drop-folder sensor: a school's file lands in raw/, only what it affects is rebuilt.
 
 Files are compared by content (SHA-256), not by time: touching or copying a file triggers
-nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 5) is still being
-written and is left for a later tick. The sensor looks every `CDS_SENSOR_SECONDS` (default
-5, the daemon's own loop; a look stats each file of raw/, milliseconds for thousands). The
-cursor remembers each file's size, mtime and hash, so only files whose size or mtime moved
-are hashed again.
+nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 2) is still being
+written and is left for a later tick. The sensor looks at each of the daemon's looks (every
+5 s; `CDS_SENSOR_SECONDS` sets a longer interval); a look stats each file of raw/,
+milliseconds for thousands. The sensor remembers each file's size, mtime and hash
+(`sensor_memory`: in a file beside the warehouse, named by the cursor), so only files whose
+size or mtime moved are hashed again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from pipelines.ingest.runner import file_sha256, list_source_files
 from pipelines.ingest.sources import SOURCES
 from pipelines.partitions import PARTITIONED_SOURCES, file_partition, full_range_tags
 from pipelines.resources import CdsPaths
+from pipelines.sensor_memory import load_seen, store_seen
 from pipelines.settings import SHIPPED_REFERENCE, Settings
+
+# Dagster's daemon looks at its sensors every 5 s at most (MIN_INTERVAL_LOOP_TIME); a
+# minimum interval just under it lets every look tick (at 5, a look a few milliseconds early
+# was skipped, and ticks came 10 s apart).
+TICK_SECONDS = 4
+# A file modified this recently is taken to be still being copied. A copy writes
+# continuously (its mtime moves with every write) or lands by rename; a file read while
+# still being written is read again once its content changes.
+SETTLE_SECONDS = 2
 
 # More new files than this in one periodic source: one full run, without reading headers.
 MAX_HEADERS_READ = 20
@@ -178,17 +189,21 @@ def raw_files_sensor(
             "lần chạy cho nguồn của nó và mọi thứ phía sau, chỉ kỳ của tệp nếu có. Lần đầu, hoặc "
             "khi dữ liệu tham chiếu đổi, chạy toàn bộ. Tệp đang được chép chờ lượt sau."
         ),
-        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", "5")),
+        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", str(TICK_SECONDS))),
         target=dg.AssetSelection.all(),
         default_status=default_status,
     )
     def _sensor(context: dg.SensorEvaluationContext, paths: CdsPaths):
         settings = paths.settings
-        seen = json.loads(context.cursor) if context.cursor else {}
-        settle = float(os.environ.get("CDS_SETTLE_SECONDS", "5"))
+        seen = load_seen(settings.warehouse_dir, context.cursor)
+        if context.cursor and not seen:
+            context.log.info(
+                "Không còn bộ nhớ của cảm biến trong kho (kho đã bị xoá?): xét lại toàn bộ raw/"
+            )
+        settle = float(os.environ.get("CDS_SETTLE_SECONDS", str(SETTLE_SECONDS)))
         scan = scan_raw(settings.raw_dir, seen, time.time(), settle)
         scan = scan_reference(scan, reference_files(settings))
-        cursor = json.dumps(scan.seen)
+        cursor = store_seen(settings.warehouse_dir, scan.seen, context.cursor)
         if not scan.changed and not scan.reference_changed:
             waiting = f"; {len(scan.pending)} tệp đang được ghi" if scan.pending else ""
             return dg.SensorResult(

@@ -88,6 +88,52 @@ def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -
     assert touched.run_requests == []
 
 
+def test_the_cursor_stays_small_and_names_the_sensors_memory(deployment) -> None:
+    """Dagster stores the cursor with every tick (one every 5 s): it held each file's size,
+    mtime and hash, 114 KB for the bundled district, about 2 GB a day of tick history. The
+    map now lives beside the warehouse; the cursor names it, whatever the number of files."""
+    settings, defs = deployment
+    files = sorted(p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*.xlsx"))
+    for rel in [f for f in files if "/cuoi_nam/" not in f][:200]:
+        _copy(settings.raw_dir, rel)
+    first, cursor = _tick(defs, settings, None)
+    assert first.run_requests
+    assert len(cursor) < 100
+    memory = settings.warehouse_dir / ".sensor"
+    [kept] = memory.iterdir()
+    assert len(json.loads(kept.read_text(encoding="utf-8"))) > 200  # the files, and reference
+    quiet, same = _tick(defs, settings, cursor)
+    assert quiet.run_requests == [] and same == cursor
+
+    # a new file: a new memory; the one the previous cursor named is kept for a retried tick
+    _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
+    _, newer = _tick(defs, settings, cursor)
+    assert newer != cursor and len(list(memory.iterdir())) == 2
+    again, _ = _tick(defs, settings, cursor)  # Dagster retrying the tick from the old cursor
+    assert [r.partition_key for r in again.run_requests] == ["2024-2025_cuoi_nam"]
+    _tick(defs, settings, newer)  # nothing new: the older memory is removed
+    assert [p.name for p in memory.iterdir()] == [f"{newer.removeprefix('seen:')}.json"]
+
+    # the warehouse deleted: everything is new again, one run of everything
+    shutil.rmtree(settings.warehouse_dir)
+    rebuilt, _ = _tick(defs, settings, newer)
+    [run] = rebuilt.run_requests
+    assert run.tags["cds/trigger"] == "reference"
+
+
+def test_a_cursor_written_before_the_memory_file_is_still_read(deployment) -> None:
+    """An office upgrading keeps its sensor's cursor: the map itself, as JSON."""
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    from pipelines.sensor_memory import load_seen
+
+    legacy = json.dumps(load_seen(settings.warehouse_dir, cursor))
+    shutil.rmtree(settings.warehouse_dir / ".sensor")
+    quiet, upgraded = _tick(defs, settings, legacy)
+    assert quiet.run_requests == []
+    assert upgraded.startswith("seen:")
+
+
 def test_a_new_report_runs_only_its_period_and_what_it_feeds(deployment) -> None:
     settings, defs = deployment
     _, cursor = _tick(defs, settings, None)
@@ -266,3 +312,50 @@ def test_the_ui_instance_runs_one_run_at_a_time_and_dequeues_within_a_second(
     with dg.DagsterInstance.get() as instance:
         assert instance.run_coordinator.dequeue_interval_seconds == 1
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        # skipped sensor ticks (one every 5 s) are kept one day, not Dagster's seven
+        from dagster._core.definitions.run_request import InstigatorType
+        from dagster._core.scheduler.instigation import TickStatus
+
+        kept = instance.get_tick_retention_settings(InstigatorType.SENSOR)
+        assert kept[TickStatus.SKIPPED] == 1
+
+
+def test_cds_ui_creates_the_run_history_once_before_dagster_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a fresh .dagster_home, `dagster dev`'s webserver, daemon and code server created
+    the SQLite run history at once; the schema version was stamped twice and the code
+    server failed on every start ("alembic_version has more than one head", Dagster issue
+    27390): the sensor never ran. `cds ui` now creates it first, in one process."""
+    import signal
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    class Became(Exception):
+        pass
+
+    def execve(path, argv, env):
+        raise Became(argv, env)
+
+    storage = tmp_path / "dagster"
+    monkeypatch.setenv("CDS_DAGSTER_STORAGE", str(storage))
+    monkeypatch.setattr(os, "execve", execve)
+    monkeypatch.chdir(tmp_path)  # cds ui moves to the project folder before dagster dev
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        result = CliRunner().invoke(
+            main, ["ui", "--raw", str(SAMPLE), "--warehouse", str(tmp_path / "wh")]
+        )
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert isinstance(result.exception, Became), result.output
+    argv, env = result.exception.args
+    assert argv[2:4] == ["dagster", "dev"] and env["CDS_DAGSTER_STORAGE"] == str(storage)
+    databases = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*.db"))
+    assert databases == ["history/runs.db", "history/runs/index.db", "schedules/schedules.db"]
+    for db in storage.rglob("*.db"):
+        with sqlite3.connect(db) as con:
+            assert len(con.execute("select * from alembic_version").fetchall()) == 1
