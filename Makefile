@@ -65,8 +65,9 @@ screenshots: install browser
 # Speed and memory at district, province and a national fraction (not part of the tests):
 # generates each scale once into .bench/, prints the table and writes BENCHMARKS.md.
 # Takes about 40 minutes; BENCH_ARGS="--scales district" for a quick look. First, provinces in
-# parallel on a lake (national-4, --parallel 1 and 2, a throwaway PostgreSQL; about an hour
-# here; PARALLEL_ARGS="--districts 2" for a quick look, 20 minutes), and the district embedded
+# parallel on a lake (national-4, --parallel 1 and 2, one-core workers, a throwaway
+# PostgreSQL; about 1.5 hours here; PARALLEL_ARGS="--districts 4" takes 20 minutes, "--districts
+# 2" about 10), and the district embedded
 # against a lake, written to benchmarks/parallel.md.
 bench: install postgres
 	$(UV) run --locked python -m benchmarks.parallel $(PARALLEL_ARGS)

@@ -7,7 +7,8 @@ catalog, `cds run --parallel 1` against `--parallel 2`, each from an empty lake.
 Prints, and writes to `benchmarks/parallel.md` (which BENCHMARKS.md includes), for each N:
 wall time, speed-up over N = 1, the largest peak RSS of one worker (a step process of the
 province job with its children) and the peak RSS of the whole tree (`cds run`, its step
-processes, dbt). A throwaway PostgreSQL server (`tests/pg_server.py`) holds the catalogs;
+processes, dbt). Each province's files are judged by one process (`CDS_INGEST_WORKERS=1`
+unless set): a worker is one core, as another machine or pod adds one. A throwaway PostgreSQL server (`tests/pg_server.py`) holds the catalogs;
 it runs on the same cores, as a province's database server would not.
 """
 
@@ -28,6 +29,9 @@ import psutil
 
 from benchmarks.scales import BENCH_DIR, Scale, ensure_raw
 from pipelines.settings import PROJECT_ROOT
+
+# Processes judging one province's files in the measured runs.
+JUDGES = os.environ.get("CDS_INGEST_WORKERS") or "1"
 
 CDS = str(Path(sys.executable).parent / "cds")
 REPORT = Path(__file__).with_name("parallel.md")
@@ -85,14 +89,19 @@ def run_measured(cmd: list[str], log: Path, env: dict[str, str], parallel: int) 
     )
 
 
-def _run_from_empty(raw: Path, work: Path, label: str, lake: bool, parallel: int = 0) -> Measured:
+def _run_from_empty(
+    raw: Path, work: Path, label: str, lake: bool, parallel: int = 0, judges: str | None = None
+) -> Measured:
     """`cds run` over `raw` into an emptied `work` folder, on a lake with a throwaway
-    PostgreSQL catalog (`lake`) or embedded, with `--parallel N` when `parallel` is set."""
+    PostgreSQL catalog (`lake`) or embedded, with `--parallel N` when `parallel` is set and
+    `judges` processes judging a province's files when given."""
     from tests.pg_server import throwaway_postgres
 
     subprocess.run(["rm", "-rf", str(work)], check=True)
     work.mkdir(parents=True)
     env = {**os.environ, "CDS_PSEUDONYM_KEY": os.environ.get("CDS_PSEUDONYM_KEY", "bench")}
+    if judges:
+        env["CDS_INGEST_WORKERS"] = judges
     cmd = [CDS, "run", "--raw", str(raw), "--warehouse", str(work / "warehouse")]
     with throwaway_postgres() if lake else contextlib.nullcontext() as dsn:
         if lake:
@@ -110,7 +119,12 @@ def measure(scale: Scale, parallels: list[int]) -> list[Measured]:
     raw = ensure_raw(scale)
     return [
         _run_from_empty(
-            raw, BENCH_DIR / scale.name / f"parallel-{n}", f"{scale.name} --parallel {n}", True, n
+            raw,
+            BENCH_DIR / scale.name / f"parallel-{n}",
+            f"{scale.name} --parallel {n}",
+            True,
+            n,
+            judges=JUDGES,
         )
         for n in parallels
     ]
@@ -145,6 +159,16 @@ cores): **{embedded:,.0f} s** embedded, **{lake:,.0f} s** on the lake, **{ratio:
 """
 
 
+def _judges() -> str:
+    if JUDGES == "1":
+        return (
+            "one (`CDS_INGEST_WORKERS=1`, unless set otherwise: a worker on one core, the "
+            "unit another machine adds; by default a province's files are judged by one "
+            "process per core, and on 2 cores `--parallel 1` already keeps both busy)"
+        )
+    return f"up to {JUDGES} (`CDS_INGEST_WORKERS`, one per 500 files of a source)"
+
+
 def report(scale: Scale, results: list[Measured], command: str) -> str:
     base = results[0].seconds
     rows = "\n".join(
@@ -162,7 +186,7 @@ Each run from an empty lake on a throwaway PostgreSQL catalog (same machine), wi
 `cds run --lake … --parallel N`; wall time from outside. A worker is one step process of
 the province job with its children; the tree is `cds run` with every descendant. RSS counts
 the pages a step shares with the fork server it was forked from (in each step and again in the
-tree).
+tree). Processes judging a province's files: {_judges()}.
 
 | N | wall s | speed-up | peak RSS of one worker MB | step processes | peak RSS of the tree MB |
 |---:|---:|---:|---:|---:|---:|
