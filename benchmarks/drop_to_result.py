@@ -103,6 +103,10 @@ def measure(repeat: int, tick: str | None, settle: str | None) -> list[dict[str,
         env["CDS_SENSOR_SECONDS"] = tick
     if settle:
         env["CDS_SETTLE_SECONDS"] = settle
+    # Dagster's run history is created here, before the UI starts: two processes creating
+    # a fresh SQLite storage at once can stamp its schema twice ("alembic_version has more
+    # than one head", Dagster issue 27390), which stopped this benchmark's UI once.
+    instance = _runs(storage)
     port = _free_port()
     ui = subprocess.Popen(
         [CDS, "ui", "--port", str(port), "--raw", str(raw), "--warehouse", str(warehouse)],
@@ -113,7 +117,6 @@ def measure(repeat: int, tick: str | None, settle: str | None) -> list[dict[str,
     )
     results = []
     try:
-        instance = _runs(storage)
         started = time.time()
         _wait_idle(instance, started - 60, timeout=600)  # the sensor's first, full run
         analytics = warehouse / "analytics.duckdb"

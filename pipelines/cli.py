@@ -334,19 +334,6 @@ def check(files: tuple[str, ...], source: str | None, raw: str, reference: str |
     sys.exit(0 if ok else 1)
 
 
-def _create_dagster_storage(env: dict[str, str]) -> None:
-    """Create the UI's run history (SQLite, dagster.yaml) in this one process, before
-    `dagster dev` starts three (webserver, daemon, code server) that would each create it
-    at once: on a fresh `.dagster_home` they can stamp its schema version twice, and the
-    code server then fails on every start with "Version table 'alembic_version' has more
-    than one head present" (Dagster issue 27390; seen here, the sensor never ran)."""
-    import dagster as dg
-
-    os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "CDS_DAGSTER_STORAGE")})
-    with dg.DagsterInstance.get():
-        pass
-
-
 @main.command(help="Mở giao diện Dagster trên 127.0.0.1.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=int)
@@ -376,7 +363,6 @@ def ui(
         ),
     }
     Path(env["CDS_DAGSTER_STORAGE"]).mkdir(parents=True, exist_ok=True)
-    _create_dagster_storage(env)
     from pipelines.warehouse_lock import HELD_BY
 
     env.pop(HELD_BY, None)  # the UI's runs take the writer lock themselves, always

@@ -1,22 +1,26 @@
-"""What the raw/ sensor has seen, kept in a file beside the warehouse; its cursor only names it.
+"""What the raw/ sensor has seen, kept in a file in the warehouse folder; its cursor only
+names it.
 
-Dagster stores a sensor's cursor with every tick, skipped ones included (kept 7 days by
-default). A cursor holding each file's size, mtime and hash was 114 KB for the bundled
-district's 699 files: 2 GB a day at a tick every 5 s, and it grows with raw/. So the map
-lives in `<warehouse>/.sensor/<digest>.json`, written only when it changes, and the cursor
-is `seen:<digest>` (70 bytes, whatever the number of files).
+Dagster stores a sensor's cursor with every tick, skipped ones included. A cursor holding
+each file's size, mtime and hash was 114 KB for the bundled district's 699 files: 2 GB a
+day at a tick every 5 s, and it grows with raw/. So the map lives in
+`<warehouse>/.sensor/<digest>.json`, written only when it changes, and the cursor is
+`seen:<digest>` (70 bytes, whatever the number of files).
 
-Resetting the cursor in the UI, or deleting the warehouse (its memory goes with it), makes
-the next tick see every file as new: one run of everything, which a deleted warehouse needs.
-A cursor written before this module (the map itself, as JSON) is still read.
+Resetting the cursor in the UI, deleting the warehouse (the memory goes with it) or a memory
+file that cannot be read makes the next tick see every file as new: one run of everything,
+which a deleted warehouse needs. When the folder cannot be written, the cursor holds the
+map itself, as it did before this module (and such a cursor is still read).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
+
+from pipelines.atomic_file import write_text_atomically
 
 PREFIX = "seen:"
 FOLDER = ".sensor"
@@ -24,39 +28,48 @@ FOLDER = ".sensor"
 Seen = dict[str, list]
 
 
-def _digest(seen: Seen) -> str:
-    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def load_seen(warehouse_dir: Path, cursor: str | None) -> Seen:
-    """The map the cursor names; empty for no cursor or a memory no longer on disk."""
+def load_seen(warehouse_dir: Path, cursor: str | None, log: Callable[[str], None]) -> Seen:
+    """The map the cursor names; empty (with a word in the log) when there is none to read."""
     if not cursor:
         return {}
-    if not cursor.startswith(PREFIX):  # an older cursor: the map itself
+    if not cursor.startswith(PREFIX):  # the map itself: an older cursor, or no folder
         return json.loads(cursor)
     path = warehouse_dir / FOLDER / f"{cursor.removeprefix(PREFIX)}.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (OSError, ValueError) as exc:
+        reason = "không còn" if isinstance(exc, FileNotFoundError) else f"không đọc được ({exc})"
+        log(
+            f"Tệp ghi nhớ của cảm biến {path} {reason}: kho mới hoặc đã bị xoá; "
+            "xét lại toàn bộ raw/ (một lần chạy toàn bộ)"
+        )
         return {}
 
 
-def store_seen(warehouse_dir: Path, seen: Seen, cursor: str | None) -> str:
+def store_seen(
+    warehouse_dir: Path, seen: Seen, cursor: str | None, log: Callable[[str], None]
+) -> str:
     """Write the map (when new) and return the cursor naming it. The memory the previous
-    cursor named is kept too: a tick that fails before Dagster records the new cursor is
-    evaluated again from the old one. Older memories are removed."""
+    cursor named is kept too (a tick that fails before Dagster records the new cursor is
+    evaluated again from the old one); older ones are removed, but not by an evaluation
+    without a cursor (the UI's "Test sensor"), which would remove the live one."""
     folder = warehouse_dir / FOLDER
-    digest = _digest(seen)
+    text = json.dumps(seen, sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     target = folder / f"{digest}.json"
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".tmp")
-        partial.write_text(json.dumps(seen, sort_keys=True), encoding="utf-8")
-        os.replace(partial, target)
-    keep = {target.name}
-    if cursor and cursor.startswith(PREFIX):
-        keep.add(f"{cursor.removeprefix(PREFIX)}.json")
-    for old in folder.iterdir():
-        if old.name not in keep:
-            old.unlink(missing_ok=True)
+    try:
+        # written again when damaged: the same map has the same name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            write_text_atomically(target, text)
+        if cursor is not None:
+            keep = {target.name, f"{cursor.removeprefix(PREFIX)}.json"}
+            for old in folder.glob("*.json"):
+                if old.name not in keep:
+                    old.unlink(missing_ok=True)
+    except OSError as exc:
+        log(
+            f"Không ghi được tệp ghi nhớ của cảm biến vào {folder} ({exc}): "
+            "cảm biến vẫn chạy, ghi nhớ trong con trỏ của Dagster"
+        )
+        return json.dumps(seen)
     return f"{PREFIX}{digest}"

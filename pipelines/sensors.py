@@ -2,11 +2,10 @@
 
 Files are compared by content (SHA-256), not by time: touching or copying a file triggers
 nothing; a file modified less than `CDS_SETTLE_SECONDS` ago (default 2) is still being
-written and is left for a later tick. The sensor looks at each of the daemon's looks (every
-5 s; `CDS_SENSOR_SECONDS` sets a longer interval); a look stats each file of raw/,
-milliseconds for thousands. The sensor remembers each file's size, mtime and hash
-(`sensor_memory`: in a file beside the warehouse, named by the cursor), so only files whose
-size or mtime moved are hashed again.
+written and is left for a later tick. The sensor looks every `CDS_SENSOR_SECONDS` (default
+5, each look of the daemon); a look stats each file of raw/, milliseconds for thousands. The
+sensor remembers each file's size, mtime and hash (`sensor_memory`: a file in the warehouse
+folder, named by the cursor), so only files whose size or mtime moved are hashed again.
 """
 
 from __future__ import annotations
@@ -27,13 +26,15 @@ from pipelines.resources import CdsPaths
 from pipelines.sensor_memory import load_seen, store_seen
 from pipelines.settings import SHIPPED_REFERENCE, Settings
 
-# Dagster's daemon looks at its sensors every 5 s at most (MIN_INTERVAL_LOOP_TIME); a
-# minimum interval just under it lets every look tick (at 5, a look a few milliseconds early
-# was skipped, and ticks came 10 s apart).
-TICK_SECONDS = 4
-# A file modified this recently is taken to be still being copied. A copy writes
-# continuously (its mtime moves with every write) or lands by rename; a file read while
-# still being written is read again once its content changes.
+# Dagster's daemon looks at its sensors every 5 s at most (MIN_INTERVAL_LOOP_TIME). A
+# sensor's minimum interval of exactly 5 (or 10) made a look a few milliseconds early skip,
+# and ticks came 10 (or 15) s apart: the interval given to Dagster is one second under
+# `CDS_SENSOR_SECONDS`.
+TICK_SECONDS = 5
+# A file modified this recently is taken to be still being copied: a copy into a local
+# folder or a share this machine serves moves the mtime with every write, or lands by
+# rename. On a network file system whose clocks or cached attributes lag (NFS, another
+# server's share), set CDS_SETTLE_SECONDS higher (docs/deploy.md says 15).
 SETTLE_SECONDS = 2
 
 # More new files than this in one periodic source: one full run, without reading headers.
@@ -189,21 +190,19 @@ def raw_files_sensor(
             "lần chạy cho nguồn của nó và mọi thứ phía sau, chỉ kỳ của tệp nếu có. Lần đầu, hoặc "
             "khi dữ liệu tham chiếu đổi, chạy toàn bộ. Tệp đang được chép chờ lượt sau."
         ),
-        minimum_interval_seconds=int(os.environ.get("CDS_SENSOR_SECONDS", str(TICK_SECONDS))),
+        minimum_interval_seconds=max(
+            1, int(os.environ.get("CDS_SENSOR_SECONDS", str(TICK_SECONDS))) - 1
+        ),
         target=dg.AssetSelection.all(),
         default_status=default_status,
     )
     def _sensor(context: dg.SensorEvaluationContext, paths: CdsPaths):
         settings = paths.settings
-        seen = load_seen(settings.warehouse_dir, context.cursor)
-        if context.cursor and not seen:
-            context.log.info(
-                "Không còn bộ nhớ của cảm biến trong kho (kho đã bị xoá?): xét lại toàn bộ raw/"
-            )
+        seen = load_seen(settings.warehouse_dir, context.cursor, context.log.warning)
         settle = float(os.environ.get("CDS_SETTLE_SECONDS", str(SETTLE_SECONDS)))
         scan = scan_raw(settings.raw_dir, seen, time.time(), settle)
         scan = scan_reference(scan, reference_files(settings))
-        cursor = store_seen(settings.warehouse_dir, scan.seen, context.cursor)
+        cursor = store_seen(settings.warehouse_dir, scan.seen, context.cursor, context.log.warning)
         if not scan.changed and not scan.reference_changed:
             waiting = f"; {len(scan.pending)} tệp đang được ghi" if scan.pending else ""
             return dg.SensorResult(

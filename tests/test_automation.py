@@ -121,13 +121,52 @@ def test_the_cursor_stays_small_and_names_the_sensors_memory(deployment) -> None
     assert run.tags["cds/trigger"] == "reference"
 
 
+def test_a_memory_that_cannot_be_read_or_written_costs_a_full_run_not_the_sensor(
+    deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A memory file left empty (a power cut between write and disk) or a warehouse folder
+    the sensor cannot write must not fail every tick: Dagster keeps failed ticks, and only
+    a cursor reset would bring the sensor back."""
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    [memory] = (settings.warehouse_dir / ".sensor").iterdir()
+    memory.write_text("", encoding="utf-8")
+    again, cursor = _tick(defs, settings, cursor)
+    [run] = again.run_requests  # everything is new again: one full run
+    assert run.tags["cds/trigger"] == "reference"
+
+    from pipelines import sensor_memory
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(sensor_memory, "write_text_atomically", refuse)
+    _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
+    unwritable, legacy = _tick(defs, settings, cursor)
+    assert [r.partition_key for r in unwritable.run_requests] == ["2024-2025_cuoi_nam"]
+    assert legacy.startswith("{")  # the map itself, in Dagster's cursor, as before
+    quiet, _ = _tick(defs, settings, legacy)
+    assert quiet.run_requests == []
+
+
+def test_an_evaluation_without_a_cursor_keeps_the_live_memory(deployment) -> None:
+    """The UI's "Test sensor" evaluates with no cursor: it must not remove the memory the
+    running sensor's cursor names."""
+    settings, defs = deployment
+    _, cursor = _tick(defs, settings, None)
+    _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
+    _tick(defs, settings, None)  # "Test sensor", after a file was dropped
+    result, _ = _tick(defs, settings, cursor)  # the running sensor: only that file is new
+    assert [r.partition_key for r in result.run_requests] == ["2024-2025_cuoi_nam"]
+
+
 def test_a_cursor_written_before_the_memory_file_is_still_read(deployment) -> None:
     """An office upgrading keeps its sensor's cursor: the map itself, as JSON."""
     settings, defs = deployment
     _, cursor = _tick(defs, settings, None)
     from pipelines.sensor_memory import load_seen
 
-    legacy = json.dumps(load_seen(settings.warehouse_dir, cursor))
+    legacy = json.dumps(load_seen(settings.warehouse_dir, cursor, print))
     shutil.rmtree(settings.warehouse_dir / ".sensor")
     quiet, upgraded = _tick(defs, settings, legacy)
     assert quiet.run_requests == []
@@ -318,44 +357,4 @@ def test_the_ui_instance_runs_one_run_at_a_time_and_dequeues_within_a_second(
 
         kept = instance.get_tick_retention_settings(InstigatorType.SENSOR)
         assert kept[TickStatus.SKIPPED] == 1
-
-
-def test_cds_ui_creates_the_run_history_once_before_dagster_starts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On a fresh .dagster_home, `dagster dev`'s webserver, daemon and code server created
-    the SQLite run history at once; the schema version was stamped twice and the code
-    server failed on every start ("alembic_version has more than one head", Dagster issue
-    27390): the sensor never ran. `cds ui` now creates it first, in one process."""
-    import signal
-    import sqlite3
-
-    from click.testing import CliRunner
-
-    from pipelines.cli import main
-
-    class Became(Exception):
-        pass
-
-    def execve(path, argv, env):
-        raise Became(argv, env)
-
-    storage = tmp_path / "dagster"
-    monkeypatch.setenv("CDS_DAGSTER_STORAGE", str(storage))
-    monkeypatch.setattr(os, "execve", execve)
-    monkeypatch.chdir(tmp_path)  # cds ui moves to the project folder before dagster dev
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        result = CliRunner().invoke(
-            main, ["ui", "--raw", str(SAMPLE), "--warehouse", str(tmp_path / "wh")]
-        )
-    finally:
-        signal.signal(signal.SIGINT, handler)
-    assert isinstance(result.exception, Became), result.output
-    argv, env = result.exception.args
-    assert argv[2:4] == ["dagster", "dev"] and env["CDS_DAGSTER_STORAGE"] == str(storage)
-    databases = sorted(p.relative_to(storage).as_posix() for p in storage.rglob("*.db"))
-    assert databases == ["history/runs.db", "history/runs/index.db", "schedules/schedules.db"]
-    for db in storage.rglob("*.db"):
-        with sqlite3.connect(db) as con:
-            assert len(con.execute("select * from alembic_version").fetchall()) == 1
+        assert kept[TickStatus.FAILURE] == 7  # a sensor failing every 5 s, for ever

@@ -104,7 +104,9 @@ def test_the_deploy_instance_is_postgres_queued_and_on_kubernetes(deploy_env) ->
     coordinator = ref.run_coordinator_data
     assert coordinator.class_name == "QueuedRunCoordinator"
     _checked(coordinator)
-    assert ref.settings["retention"] == {"sensor": {"purge_after_days": {"skipped": 1}}}
+    assert ref.settings["retention"] == {
+        "sensor": {"purge_after_days": {"skipped": 1, "failure": 7}}
+    }
     assert ref.settings["concurrency"] == {
         "runs": {"max_concurrent_runs": 8},
         "pools": {"default_limit": 1},

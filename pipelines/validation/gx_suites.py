@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.atomic_file import write_text_atomically
 from pipelines.settings import EXPECTATIONS_DIR
 
 if TYPE_CHECKING:
@@ -413,10 +414,7 @@ OFFLINE_JS = r"""/* Data Docs offline: thay jQuery và Bootstrap tải từ Inte
 def _write_if_changed(path: Path, text: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a page
+    write_text_atomically(path, text)  # a reader never sees half a page
 
 
 def offline_page(page: Path, docs_dir: Path) -> bool:
