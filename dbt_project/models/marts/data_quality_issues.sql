@@ -1,6 +1,6 @@
 -- Every rejection, quarantined row, warning, consistency-rule breach and shared personal ID,
 -- pointing at the cell to open (contract §5–6). Issues of a report version that a later
--- version replaced are not listed. Choices the warehouse made between files are listed too:
+-- version replaced are not listed, nor the rejection of content since replaced at its path. Choices the warehouse made between files are listed too:
 -- two versions or two registries of the same date, a report of a school that its year's
 -- registry does not list. A self-assessed figure that the exports or the statistical report
 -- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures;
@@ -24,6 +24,20 @@ superseded_versions as (
     where not is_latest
 ),
 
+replaced_rejections as (
+    -- a rejected file whose path now holds other content (sent again under the same name,
+    -- or read while still being copied): raw/ no longer holds what was rejected
+    select load_seq
+    from (
+        select
+            load_seq,
+            status,
+            {{ is_replaced_at_path(['source', 'source_file']) }} as is_replaced
+        from files
+    )
+    where status = 'rejected' and is_replaced
+),
+
 sync_rows as (
     -- a push history holds many schools: a warning on one of its rows names that row's
     -- school and year (a quarantined row did not land, and names none)
@@ -42,6 +56,7 @@ current_issues as (
         on i.source = 'sync_log' and r.load_seq = i.load_seq
         and r.sheet is not distinct from i.sheet and r.source_row = i.source_row
     where i.load_seq not in (select load_seq from superseded_versions)
+      and i.load_seq not in (select load_seq from replaced_rejections)
 ),
 
 duplicate_files as (
