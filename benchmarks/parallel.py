@@ -8,8 +8,9 @@ Prints, and writes to `benchmarks/parallel.md` (which BENCHMARKS.md includes), f
 wall time, speed-up over N = 1, the largest peak RSS of one worker (a step process of the
 province job with its children) and the peak RSS of the whole tree (`cds run`, its step
 processes, dbt). Each province's files are judged by one process (`CDS_INGEST_WORKERS=1`
-unless set): a worker is one core, as another machine or pod adds one. A throwaway PostgreSQL server (`tests/pg_server.py`) holds the catalogs;
-it runs on the same cores, as a province's database server would not.
+unless set): a worker is one core, as another machine or pod adds one. A throwaway
+PostgreSQL server (`tests/pg_server.py`) holds the catalogs; it runs on the same cores, as a
+province's database server would not.
 """
 
 from __future__ import annotations
@@ -166,7 +167,11 @@ def _judges() -> str:
             "unit another machine adds; by default a province's files are judged by one "
             "process per core, and on 2 cores `--parallel 1` already keeps both busy)"
         )
-    return f"up to {JUDGES} (`CDS_INGEST_WORKERS`, one per 500 files of a source)"
+    from pipelines.ingest.parallel import MIN_FILES_PER_WORKER
+
+    return (
+        f"up to {JUDGES} (`CDS_INGEST_WORKERS`, one per {MIN_FILES_PER_WORKER} files of a source)"
+    )
 
 
 def report(scale: Scale, results: list[Measured], command: str) -> str:

@@ -16,3 +16,11 @@ def write_text_atomically(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def write_text_if_changed(path: Path, text: str) -> None:
+    """`write_text_atomically`, unless the file already holds exactly `text` (a damaged or
+    stale file is written again)."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    write_text_atomically(path, text)

@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.atomic_file import write_text_atomically
+from pipelines.atomic_file import write_text_if_changed
 
 PREFIX = "seen:"
 FOLDER = ".sensor"
@@ -58,9 +58,7 @@ def store_seen(
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     target = folder / f"{digest}.json"
     try:
-        # written again when damaged: the same map has the same name
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            write_text_atomically(target, text)
+        write_text_if_changed(target, text)  # the same map, the same name: rewritten if damaged
         if cursor is not None:
             keep = {target.name, f"{cursor.removeprefix(PREFIX)}.json"}
             for old in folder.glob("*.json"):

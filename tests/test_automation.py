@@ -91,7 +91,7 @@ def test_sensor_runs_for_new_files_and_not_for_an_unchanged_folder(deployment) -
 def test_the_cursor_stays_small_and_names_the_sensors_memory(deployment) -> None:
     """Dagster stores the cursor with every tick (one every 5 s): it held each file's size,
     mtime and hash, 114 KB for the bundled district, about 2 GB a day of tick history. The
-    map now lives beside the warehouse; the cursor names it, whatever the number of files."""
+    map now lives in the warehouse folder; the cursor names it, whatever the number of files."""
     settings, defs = deployment
     files = sorted(p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*.xlsx"))
     for rel in [f for f in files if "/cuoi_nam/" not in f][:200]:
@@ -140,7 +140,7 @@ def test_a_memory_that_cannot_be_read_or_written_costs_a_full_run_not_the_sensor
     def refuse(path, text):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(sensor_memory, "write_text_atomically", refuse)
+    monkeypatch.setattr(sensor_memory, "write_text_if_changed", refuse)
     _copy(settings.raw_dir, EMIS.format(year="2024-2025", period="cuoi_nam", school="31305003"))
     unwritable, legacy = _tick(defs, settings, cursor)
     assert [r.partition_key for r in unwritable.run_requests] == ["2024-2025_cuoi_nam"]

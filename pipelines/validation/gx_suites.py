@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.atomic_file import write_text_atomically
+from pipelines.atomic_file import write_text_if_changed
 from pipelines.settings import EXPECTATIONS_DIR
 
 if TYPE_CHECKING:
@@ -411,12 +411,6 @@ OFFLINE_JS = r"""/* Data Docs offline: thay jQuery và Bootstrap tải từ Inte
 """
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    write_text_atomically(path, text)  # a reader never sees half a page
-
-
 def offline_page(page: Path, docs_dir: Path) -> bool:
     """Rewrite one GX page to open offline: remote stylesheets and scripts removed, the logo
     and the local stylesheet and script linked relatively. False when already done."""
@@ -434,7 +428,7 @@ def offline_page(page: Path, docs_dir: Path) -> bool:
         f'{_MARK}\n<link rel="stylesheet" href="{up}{ASSETS}/offline.css">\n'
         f'<script src="{up}{ASSETS}/offline.js"></script>\n</head>'
     )
-    _write_if_changed(page, text.replace("</head>", head, 1))
+    write_text_if_changed(page, text.replace("</head>", head, 1))
     return True
 
 
@@ -589,13 +583,13 @@ def finish_data_docs(docs_dir: Path, results: dict[str, dict] | None = None) -> 
             _prune(docs_dir, old)
         pages[suite] = found[:KEEP_RUNS]
     runs = {page: run for page, run in runs.items() if (docs_dir / page).is_file()}
-    _write_if_changed(docs_dir / ASSETS / "offline.css", OFFLINE_CSS)
-    _write_if_changed(docs_dir / ASSETS / "offline.js", OFFLINE_JS)
+    write_text_if_changed(docs_dir / ASSETS / "offline.css", OFFLINE_CSS)
+    write_text_if_changed(docs_dir / ASSETS / "offline.js", OFFLINE_JS)
     for page in sorted(docs_dir.glob("*/**/*.html")):
         offline_page(page, docs_dir)
-    _write_if_changed(runs_path, json.dumps(runs, ensure_ascii=False, indent=1, sort_keys=True))
+    write_text_if_changed(runs_path, json.dumps(runs, ensure_ascii=False, indent=1, sort_keys=True))
     index = docs_dir / "index.html"
-    _write_if_changed(index, _index_html(docs_dir, pages, runs))
+    write_text_if_changed(index, _index_html(docs_dir, pages, runs))
     return index
 
 

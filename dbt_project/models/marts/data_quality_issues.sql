@@ -1,8 +1,9 @@
 -- Every rejection, quarantined row, warning, consistency-rule breach and shared personal ID,
 -- pointing at the cell to open (contract §5–6). Issues of a report version that a later
--- version replaced are not listed, nor the rejection of content since replaced at its path. Choices the warehouse made between files are listed too:
--- two versions or two registries of the same date, a report of a school that its year's
--- registry does not list. A self-assessed figure that the exports or the statistical report
+-- version replaced are not listed, nor the rejection of content since replaced at its
+-- path. Choices the warehouse made between files are listed too: two versions or two
+-- registries of the same date, a report of a school that its year's registry does not
+-- list. A self-assessed figure that the exports or the statistical report
 -- contradict (cds_cross_source, contract §6 "Cross-checks") is listed with both figures;
 -- a review decision with no effect (review_stale, contract §2.6) with the resubmission.
 -- The push history (contract §2.7) adds each current push that failed (sync_push_failed) or
