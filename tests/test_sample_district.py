@@ -23,10 +23,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
@@ -255,6 +257,95 @@ def test_incremental_dbt_build_equals_a_full_rebuild(resubmitted: dict, tmp_path
     )  # fmt: skip
     assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-3000:]
     assert _model_tables(copy) == incremental
+
+
+REPORT_FOLDERS = ("truong", "tham_dinh", "bieu_mau")  # rebuilt and swapped in whole
+
+
+def _workbooks(reports: Path) -> dict[str, dict[str, list]]:
+    """Every workbook of the report folders: relative path → sheet → rows of values."""
+    import openpyxl
+
+    out = {}
+    for folder in REPORT_FOLDERS:
+        for path in sorted((reports / folder).rglob("*.xlsx")):
+            book = openpyxl.load_workbook(path, read_only=True)
+            out[path.relative_to(reports).as_posix()] = {
+                sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+                for sheet in book.worksheets
+            }
+            book.close()
+    return out
+
+
+def _publish_reports(warehouse: Path, raw: Path) -> None:
+    """The per-school and per-area report assets, from `warehouse/analytics.duckdb`."""
+    from pipelines.assets.reports import review_worksheets, school_todo, statistical_forms
+    from pipelines.resources import CdsPaths
+    from pipelines.settings import Settings
+
+    settings = Settings(raw_dir=raw, warehouse_dir=warehouse)
+    result = dg.materialize(
+        [school_todo, statistical_forms, review_worksheets],
+        resources={"paths": CdsPaths.from_settings(settings)},
+    )
+    assert result.success
+
+
+# one commune's form cell, one school's follow-up message, one school's CĐS level
+CHANGES = (
+    "update marts.statistical_forms_area set value = value + 1 where (school_year, area_level, "
+    "area_code, form, row_order, value_column) = (select (school_year, area_level, area_code, "
+    "form, row_order, value_column) from marts.statistical_forms_area "
+    "where area_level = 'commune' and n_schools > 0 order by all limit 1)",
+    "update marts.follow_up_list set message_vi = message_vi || ' (sửa)' "
+    "where school_code = (select min(school_code) from marts.follow_up_list)",
+    "update marts.cds_maturity_school set self_level = coalesce(self_level, 0) + 1 "
+    "where (school_code, school_year) = (select (school_code, school_year) "
+    "from marts.cds_maturity_school order by all limit 1)",
+)
+
+
+def test_report_workbooks_written_again_only_when_their_rows_change(
+    sample_run: dict, resubmitted: dict, tmp_path: Path
+) -> None:
+    """Issue 16, item 7: each folder of per-school and per-area workbooks is rebuilt whole,
+    but a workbook made from unchanged rows is carried over (pipelines/reports/folder.py).
+    The run after the corrected end-of-year report wrote none again (it changes no
+    start-of-year form, no to-do, no CĐS worksheet). With one commune's form cell, one
+    school's follow-up message and one school's CĐS level changed in analytics.duckdb, the
+    next publication writes exactly those workbooks, and every workbook equals what a
+    publication from scratch writes. Checked by breaking the code once: with a form
+    workbook's cells left out of its fingerprint, the commune's form kept the old value and
+    this test failed."""
+    import duckdb
+
+    before = sample_run["warehouse"] / "reports"
+
+    def carried(reports: Path, rel: str) -> bool:  # copied with its time, then linked
+        return (reports / rel).stat().st_mtime_ns == (before / rel).stat().st_mtime_ns
+
+    reports = resubmitted["warehouse"] / "reports"
+    assert [rel for rel in _workbooks(reports) if not carried(reports, rel)] == []
+
+    changed, fresh = tmp_path / "changed", tmp_path / "fresh"
+    for warehouse in (changed, fresh):
+        warehouse.mkdir()
+        (warehouse / "analytics.duckdb").write_bytes(
+            (sample_run["warehouse"] / "analytics.duckdb").read_bytes()
+        )
+        with duckdb.connect(str(warehouse / "analytics.duckdb")) as con:
+            for sql in CHANGES:
+                assert con.execute(sql).fetchone()[0] > 0, sql
+    shutil.copytree(before, changed / "reports")  # the sample run's, with their inputs
+    _publish_reports(changed, sample_run["raw"])
+    _publish_reports(fresh, sample_run["raw"])
+
+    workbooks = _workbooks(changed / "reports")
+    written = sorted(rel for rel in workbooks if not carried(changed / "reports", rel))
+    assert [rel.split("/")[0] for rel in written] == ["bieu_mau", "tham_dinh", "truong"]
+    assert workbooks == _workbooks(fresh / "reports")
+    assert workbooks != _workbooks(before)
 
 
 EXPECTED_RULE = {  # fault kind → (issue kind, rule) in data_quality_issues

@@ -258,7 +258,7 @@ SECTIONS = (
         from marts.data_quality_issues i left join marts.dim_school s using (school_code)
         where i.school_year = $year or i.school_year is null
         order by i.severity = 'error' desc, s.school_name nulls last, i.source_file,
-                 i."row" nulls first, i.field
+                 i."row" nulls first, i.field, i.rule_id, i.message_vi, i.value
         """,
     ),
 )

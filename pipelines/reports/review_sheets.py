@@ -11,12 +11,13 @@ whole assessment (`Đồng ý` approves it, `Không đồng ý` returns it to th
 worksheet dropped into `raw/cds_review/` is ingested like any review file; rows left blank
 have no effect. A second sheet says how to fill it in.
 
-The folder is written beside the old one and swapped in, like the schools' to-do workbooks.
+The folder is written beside the old one and swapped in, like the schools' to-do workbooks
+(`pipelines.reports.folder`: a worksheet whose rows are unchanged is carried over).
 """
 
 from __future__ import annotations
 
-import shutil
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,7 @@ import xlsxwriter
 from pipelines.ingest.sources.cds_review import SPEC
 from pipelines.reference.labels import Labels
 from pipelines.reports.excel import HEADER, SAFE_WORKBOOK_OPTIONS
+from pipelines.reports.folder import FreshFolder, fingerprint
 
 TABLE_SHEET, HELP_SHEET = "Thẩm định", "Hướng dẫn"
 DECISION_WORDS = ("Đồng ý", "Không đồng ý", "Điều chỉnh")
@@ -204,36 +206,36 @@ def _table(workbook: xlsxwriter.Workbook, school: dict, rows: list[list[object]]
     sheet.activate()
 
 
+def _school_workbook(path: Path, school: dict, rows: list[list[object]]) -> None:
+    with xlsxwriter.Workbook(path, SAFE_WORKBOOK_OPTIONS) as workbook:
+        _table(workbook, school, rows)
+        _help(workbook, school, len(rows))
+
+
 def write_review_worksheets(
     folder: Path, schools: pl.DataFrame, scores: pl.DataFrame, labels: Labels
 ) -> dict[str, int]:
-    """Write every assessed school's worksheet into a fresh folder swapped in for `folder`.
+    """Write every assessed school's worksheet into a fresh folder swapped in for `folder`
+    (a school whose rows are unchanged keeps its file).
     `schools`: school_code, school_year, school_name, self_level, verified_level,
     reviewed_level (marts.cds_maturity_school + dim_school); `scores`: SCORE_COLUMNS.
     Returns `<school_year>/<school_code>.xlsx` → indicator rows."""
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    shared = fingerprint(labels, REVIEW_HEADERS, INFO_HEADERS)
     written: dict[str, int] = {}
     by_school = scores.sort("sort_order").partition_by(["school_year", "school_code"], as_dict=True)
-    for school in schools.sort("school_year", "school_code").iter_rows(named=True):
-        key = (school["school_year"], school["school_code"])
-        mine = by_school.get(key)
-        rows = (
-            [indicator_row(r, labels) for r in mine.iter_rows(named=True)]
-            if mine is not None
-            else []
-        )
-        rel = f"{school['school_year']}/{school['school_code']}.xlsx"
-        (tmp / school["school_year"]).mkdir(exist_ok=True)
-        with xlsxwriter.Workbook(tmp / rel, SAFE_WORKBOOK_OPTIONS) as workbook:
-            _table(workbook, school, rows)
-            _help(workbook, school, len(rows))
-        written[rel] = len(rows)
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    with FreshFolder(folder) as fresh:
+        for school in schools.sort("school_year", "school_code").iter_rows(named=True):
+            mine = by_school.get((school["school_year"], school["school_code"]))
+            rows = (
+                [indicator_row(r, labels) for r in mine.iter_rows(named=True)]
+                if mine is not None
+                else []
+            )
+            rel = f"{school['school_year']}/{school['school_code']}.xlsx"
+            fresh.write(
+                rel,
+                fingerprint(shared, school, rows),
+                partial(_school_workbook, school=school, rows=rows),
+            )
+            written[rel] = len(rows)
     return written

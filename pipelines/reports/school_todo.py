@@ -4,12 +4,13 @@
 Each holds a short cover (school, school year, date, what to do), the school's rows of the
 follow-up list in its order, and every issue of its files with the sheet, row and column to
 open. A school with nothing to send or fix gets no workbook. The folder is written beside
-the old one and swapped in, so a mail merge never picks up half of it.
+the old one and swapped in, so a mail merge never picks up half of it
+(`pipelines.reports.folder`).
 """
 
 from __future__ import annotations
 
-import shutil
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -18,6 +19,7 @@ import xlsxwriter
 from pipelines.reference.labels import Labels
 from pipelines.reports.content import ReportContext
 from pipelines.reports.excel import SAFE_WORKBOOK_OPTIONS, table_sheet
+from pipelines.reports.folder import FreshFolder, fingerprint
 
 TODO_SHEET, ISSUES_SHEET = "Việc cần làm", "Lỗi chi tiết"
 
@@ -66,6 +68,25 @@ def _cover(
     sheet.activate()
 
 
+def _school_workbook(
+    path: Path,
+    ctx: ReportContext,
+    labels: Labels,
+    code: str,
+    name: str,
+    place: str,
+    todo: pl.DataFrame,
+    issues: pl.DataFrame,
+) -> None:
+    with xlsxwriter.Workbook(path, SAFE_WORKBOOK_OPTIONS) as workbook:
+        _cover(
+            workbook, ctx, f"{name} ({code})", place, {"todo": todo.height, "issues": issues.height}
+        )
+        title = f"{name} — năm học {ctx.school_year}"
+        table_sheet(workbook, TODO_SHEET, f"Việc cần làm: {title}", todo, labels)
+        table_sheet(workbook, ISSUES_SHEET, f"Lỗi chi tiết: {title}", issues, labels)
+
+
 def write_school_todos(
     folder: Path,
     follow_up: pl.DataFrame,
@@ -74,33 +95,33 @@ def write_school_todos(
     labels: Labels,
     places: pl.DataFrame | None = None,
 ) -> dict[str, int]:
-    """Write every school's workbook into a fresh folder swapped in for `folder`; returns
-    school_code → rows (follow-up rows + issues). `places`: school_code, place (where the
-    registry puts the school, for the cover)."""
+    """Write every school's workbook into a fresh folder swapped in for `folder` (a school
+    whose rows, place and report date are unchanged keeps its file); returns school_code →
+    rows (follow-up rows + issues). `places`: school_code, place (where the registry puts
+    the school, for the cover)."""
     place_of = dict(places.iter_rows()) if places is not None else {}
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    shared = fingerprint(ctx, labels)
     written: dict[str, int] = {}
-    for code, name in schools_with_work(follow_up, issues).iter_rows():
-        todo = follow_up.filter(pl.col("school_code") == code).drop("school_code", "school_name")
-        mine = issues.filter(pl.col("school_code") == code).drop("school_code", "school_name")
-        with xlsxwriter.Workbook(tmp / f"{code}.xlsx", SAFE_WORKBOOK_OPTIONS) as workbook:
-            _cover(
-                workbook,
-                ctx,
-                f"{name} ({code})",
-                place_of.get(code) or "",
-                {"todo": todo.height, "issues": mine.height},
+    with FreshFolder(folder) as fresh:
+        for code, name in schools_with_work(follow_up, issues).iter_rows():
+            todo = follow_up.filter(pl.col("school_code") == code).drop(
+                "school_code", "school_name"
             )
-            title = f"{name} — năm học {ctx.school_year}"
-            table_sheet(workbook, TODO_SHEET, f"Việc cần làm: {title}", todo, labels)
-            table_sheet(workbook, ISSUES_SHEET, f"Lỗi chi tiết: {title}", mine, labels)
-        written[code] = todo.height + mine.height
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+            mine = issues.filter(pl.col("school_code") == code).drop("school_code", "school_name")
+            place = place_of.get(code) or ""
+            fresh.write(
+                f"{code}.xlsx",
+                fingerprint(shared, code, name, place, todo, mine),
+                partial(
+                    _school_workbook,
+                    ctx=ctx,
+                    labels=labels,
+                    code=code,
+                    name=name,
+                    place=place,
+                    todo=todo,
+                    issues=mine,
+                ),
+            )
+            written[code] = todo.height + mine.height
     return written

@@ -13,15 +13,15 @@ warehouse of several provinces gets each province's forms only, in `tinh/<code>/
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 import xlsxwriter
 
 from pipelines.reports.excel import SAFE_WORKBOOK_OPTIONS
+from pipelines.reports.folder import FreshFolder, fingerprint
 
 BLANK_SHEET = "Chỉ tiêu chưa có dữ liệu"
 OWNERSHIP_HEADERS = {"cong_lap": "Công lập", "tu_thuc": "Tư thục", "dan_lap": "Dân lập"}
@@ -246,10 +246,17 @@ def _areas_to_write(of_year: pl.DataFrame) -> pl.DataFrame:
 
 
 def _write_area(
-    where: Path, area: FormArea, cells: pl.DataFrame, forms: list[str], layout: pl.DataFrame
+    fresh: FreshFolder,
+    where: Path,
+    area: FormArea,
+    cells: pl.DataFrame,
+    forms: list[str],
+    layout: pl.DataFrame,
 ) -> list[Path]:
-    """Every form of one area into `where`; a commune or district without a school of a
-    form gets no workbook of it. Returns the workbooks written."""
+    """Every form of one area into `where` (relative to the year's folder); a commune or
+    district without a school of a form gets no workbook of it. A workbook whose cells,
+    area and layout are unchanged since the last build is carried over. Returns the
+    workbooks, in the new folder."""
     written = []
     for form in forms:
         of_form = cells.filter(pl.col("form") == form)
@@ -260,9 +267,17 @@ def _write_area(
         n_reported = int(of_form["n_reported"].max() or 0)
         if n_schools == 0 and area.area_level != "province":
             continue
-        path = where / f"{form}.xlsx"
-        write_form_workbook(path, form, layout, values, area, n_schools, n_reported)
-        written.append(path)
+        inputs = fingerprint(form, area, of_form, layout.filter(pl.col("form") == form))
+        write = partial(
+            write_form_workbook,
+            form=form,
+            layout=layout,
+            values=values,
+            area=area,
+            n_schools=n_schools,
+            n_reported=n_reported,
+        )
+        written.append(fresh.write((where / f"{form}.xlsx").as_posix(), inputs, write))
     return written
 
 
@@ -272,7 +287,8 @@ def write_statistical_forms(
     """Every form of every school year and area of `values` (marts.statistical_forms_area),
     into `folder/<school year>/…`. Each year's folder is built beside the old one and swapped
     in, so a reader never sees half of it and an area that left the registry leaves no stale
-    workbook. Returns what the asset reports: the province workbooks, counts."""
+    workbook (`pipelines.reports.folder`: a workbook whose inputs are unchanged is carried
+    over). Returns what the asset reports: the province workbooks, counts."""
     forms = layout["form"].unique(maintain_order=True).to_list()
 
     def rows_of(form: str, methods: list[str]) -> int:
@@ -283,19 +299,18 @@ def write_statistical_forms(
     folder.mkdir(parents=True, exist_ok=True)
     for (year,), of_year in values.group_by("school_year", maintain_order=True):
         target = folder / year
-        tmp = folder / f".{year}.{uuid.uuid4().hex}.tmp"
         areas = _areas_to_write(of_year)
-        places = form_paths(areas, tmp)
-        for level, code, name in areas.iter_rows():
-            cells = of_year.filter((pl.col("area_level") == level) & (pl.col("area_code") == code))
-            area = FormArea(level, code, name, year)
-            written = _write_area(places[(level, code)], area, cells, forms, layout)
-            n_workbooks += len(written)
-            if level == "province":
-                province_files += [str(target / p.relative_to(tmp)) for p in written]
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+        places = form_paths(areas, Path())
+        with FreshFolder(target) as fresh:
+            for level, code, name in areas.iter_rows():
+                cells = of_year.filter(
+                    (pl.col("area_level") == level) & (pl.col("area_code") == code)
+                )
+                area = FormArea(level, code, name, year)
+                written = _write_area(fresh, places[(level, code)], area, cells, forms, layout)
+                n_workbooks += len(written)
+                if level == "province":
+                    province_files += [str(target / p.relative_to(fresh.tmp)) for p in written]
     return {
         "province_files": province_files,
         "n_workbooks": n_workbooks,
