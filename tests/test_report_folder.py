@@ -84,3 +84,18 @@ def test_fingerprint_tells_frames_by_rows_order_and_types() -> None:
     assert fingerprint(frame) != fingerprint(frame.with_columns(pl.col("value").cast(pl.Float64)))
     assert fingerprint(frame, "x") != fingerprint(frame, "y")
     assert fingerprint("a", "b") != fingerprint("ab")
+
+
+def test_what_a_killed_build_left_is_removed_once_it_is_old(tmp_path: Path) -> None:
+    import os
+    import time
+
+    folder = tmp_path / "truong"
+    old, young = tmp_path / ".truong.dead.tmp", tmp_path / ".truong.live.tmp"
+    for leftover in (old, young):
+        leftover.mkdir()
+        (leftover / "a.xlsx").write_text("half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    _build(folder, {"a.xlsx": "A"}, [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".truong.live.tmp", "truong"]

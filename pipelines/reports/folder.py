@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -59,6 +60,23 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
+# A build folder older than this is a killed run's: nothing publishes for an hour.
+LEFTOVER_SECONDS = 3600
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove what a run killed while building `folder` left beside it (`.<name>.<id>.tmp`,
+    `.<name>.<id>.old`); a younger one may be another run's, still building."""
+    now = time.time()
+    for path in folder.parent.glob(f".{folder.name}.*"):
+        if path.suffix in (".tmp", ".old") and path.is_dir():
+            try:
+                if now - path.stat().st_mtime > LEFTOVER_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:  # removed meanwhile
+                continue
+
+
 class FreshFolder:
     """`with FreshFolder(folder) as new: new.write(rel, inputs, writer)`: files written into a
     folder beside `folder`, swapped in when the block ends without an error (on an error the
@@ -75,6 +93,7 @@ class FreshFolder:
 
     def __enter__(self) -> FreshFolder:
         self.folder.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(self.folder)
         self.tmp.mkdir()
         try:
             self._previous = json.loads((self.folder / FINGERPRINTS).read_text(encoding="utf-8"))
