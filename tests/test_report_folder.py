@@ -47,7 +47,7 @@ def test_unchanged_files_are_carried_over_changed_ones_written_gone_ones_removed
     assert fresh.kept == ["a.xlsx"] and fresh.written == ["2024/b.xlsx"]
     assert _contents(folder) == {"a.xlsx": "A", "2024/b.xlsx": "B2"}  # c.xlsx left
     assert (folder / "a.xlsx").stat().st_ino == inode  # linked, not written
-    assert [p.name for p in tmp_path.iterdir()] == ["truong"]  # nothing left beside it
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["truong"]  # nothing beside
 
 
 def test_a_failed_build_leaves_the_old_folder_as_it_was(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_failed_build_leaves_the_old_folder_as_it_was(tmp_path: Path) -> None:
     with pytest.raises(OSError), FreshFolder(folder) as fresh:
         fresh.write("b.xlsx", fingerprint("B"), broken)
     assert _contents(folder) == {"a.xlsx": "A"}
-    assert [p.name for p in tmp_path.iterdir()] == ["tham_dinh"]
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["tham_dinh"]
 
 
 def test_without_readable_fingerprints_every_file_is_written(tmp_path: Path) -> None:
@@ -86,16 +86,42 @@ def test_fingerprint_tells_frames_by_rows_order_and_types() -> None:
     assert fingerprint("a", "b") != fingerprint("ab")
 
 
-def test_what_a_killed_build_left_is_removed_once_it_is_old(tmp_path: Path) -> None:
-    import os
-    import time
+def test_a_file_saved_over_where_it_lies_is_written_again(tmp_path: Path) -> None:
+    """A reviewer who fills in a worksheet in the reports folder: the next build publishes a
+    blank one again, not the filled copy."""
+    folder = tmp_path / "tham_dinh"
+    _build(folder, {"2024/a.xlsx": "A", "2024/b.xlsx": "B"}, [])
+    (folder / "2024" / "a.xlsx").write_text("A, filled in by hand")
+    calls: list[str] = []
+    _build(folder, {"2024/a.xlsx": "A", "2024/b.xlsx": "B"}, calls)
+    assert calls == ["2024/a.xlsx"]
+    assert _contents(folder) == {"2024/a.xlsx": "A", "2024/b.xlsx": "B"}
 
+
+def test_what_a_killed_build_left_is_removed(tmp_path: Path) -> None:
     folder = tmp_path / "truong"
-    old, young = tmp_path / ".truong.dead.tmp", tmp_path / ".truong.live.tmp"
-    for leftover in (old, young):
+    for leftover in (tmp_path / ".truong.dead.tmp", tmp_path / ".truong.dead.old"):
         leftover.mkdir()
         (leftover / "a.xlsx").write_text("half")
-    hours_ago = time.time() - 2 * 3600
-    os.utime(old, (hours_ago, hours_ago))
     _build(folder, {"a.xlsx": "A"}, [])
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".truong.live.tmp", "truong"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["truong"]
+
+
+def test_a_failed_swap_puts_the_old_folder_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a workbook open in Excel stops the new folder from being renamed in."""
+    folder = tmp_path / "truong"
+    _build(folder, {"a.xlsx": "A"}, [])
+    rename = Path.rename
+
+    def refuse_the_new_folder(self: Path, target: Path) -> Path:
+        if self.suffix == ".tmp" and Path(target) == folder:
+            raise PermissionError("in use")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refuse_the_new_folder)
+    with pytest.raises(PermissionError):
+        _build(folder, {"a.xlsx": "A2"}, [])
+    assert _contents(folder) == {"a.xlsx": "A"}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["truong"]

@@ -32,6 +32,7 @@ import dagster as dg
 import pytest
 
 from pipelines.assets.publish import MARTS as PUBLISHED_MARTS
+from pipelines.reports.folder import FINGERPRINTS
 from tests.builders import PROJECT_ROOT, SESSION_DATE, cds_run
 from tests.conftest import (
     RESUBMISSION,
@@ -292,60 +293,92 @@ def _publish_reports(warehouse: Path, raw: Path) -> None:
     assert result.success
 
 
-# one commune's form cell, one school's follow-up message, one school's CĐS level
-CHANGES = (
-    "update marts.statistical_forms_area set value = value + 1 where (school_year, area_level, "
-    "area_code, form, row_order, value_column) = (select (school_year, area_level, area_code, "
-    "form, row_order, value_column) from marts.statistical_forms_area "
-    "where area_level = 'commune' and n_schools > 0 order by all limit 1)",
-    "update marts.follow_up_list set message_vi = message_vi || ' (sửa)' "
-    "where school_code = (select min(school_code) from marts.follow_up_list)",
-    "update marts.cds_maturity_school set self_level = coalesce(self_level, 0) + 1 "
-    "where (school_code, school_year) = (select (school_code, school_year) "
-    "from marts.cds_maturity_school order by all limit 1)",
-)
+def _change_one_of_each(analytics: Path) -> list[str]:
+    """Change one commune's form cell, one school's follow-up messages and one school's CĐS
+    self level in `analytics`; returns the workbooks those rows are in."""
+    import duckdb
+
+    from pipelines.reports.content import report_year
+
+    with duckdb.connect(str(analytics)) as con:
+        year, code, form, row, column = con.execute(
+            "select school_year, area_code, form, row_order, value_column "
+            "from marts.statistical_forms_area where area_level = 'commune' and n_schools > 0 "
+            "order by all limit 1"
+        ).fetchone()
+        con.execute(
+            "update marts.statistical_forms_area set value = value + 1 where school_year = ? "
+            "and area_level = 'commune' and area_code = ? and form = ? and row_order = ? "
+            "and value_column = ?",
+            [year, code, form, row, column],
+        )
+        [school] = con.execute(
+            "select min(school_code) from marts.follow_up_list where school_year = ?",
+            [report_year(con)],
+        ).fetchone()
+        con.execute(
+            "update marts.follow_up_list set message_vi = message_vi || ' (sửa)' "
+            "where school_code = ?",
+            [school],
+        )
+        assessed, assessed_year = con.execute(
+            "select school_code, school_year from marts.cds_maturity_school order by all limit 1"
+        ).fetchone()
+        con.execute(
+            "update marts.cds_maturity_school set self_level = coalesce(self_level, 0) + 1 "
+            "where school_code = ? and school_year = ?",
+            [assessed, assessed_year],
+        )
+    return [
+        f"bieu_mau/{year}/xa/{code}/{form}.xlsx",
+        f"tham_dinh/{assessed_year}/{assessed}.xlsx",
+        f"truong/{school}.xlsx",
+    ]
 
 
 def test_report_workbooks_written_again_only_when_their_rows_change(
-    sample_run: dict, resubmitted: dict, tmp_path: Path
+    sample_run: dict, resubmitted: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16, item 7: each folder of per-school and per-area workbooks is rebuilt whole,
     but a workbook made from unchanged rows is carried over (pipelines/reports/folder.py).
-    The run after the corrected end-of-year report wrote none again (it changes no
-    start-of-year form, no to-do, no CĐS worksheet). With one commune's form cell, one
-    school's follow-up message and one school's CĐS level changed in analytics.duckdb, the
-    next publication writes exactly those workbooks, and every workbook equals what a
-    publication from scratch writes. Checked by breaking the code once: with a form
-    workbook's cells left out of its fingerprint, the commune's form kept the old value and
-    this test failed."""
-    import duckdb
-
+    The run after the corrected end-of-year report rebuilt the folders and wrote no CĐS
+    worksheet and no start-of-year form again (their rows did not change). With one
+    commune's form cell, one school's follow-up messages and one school's CĐS level changed
+    in analytics.duckdb, the next publication writes exactly those three workbooks, and
+    every workbook holds, cell for cell, what a publication from scratch writes. Checked by
+    breaking the code once: with a form workbook's cells left out of its fingerprint, the
+    commune's form kept the old value and this test failed."""
     before = sample_run["warehouse"] / "reports"
 
     def carried(reports: Path, rel: str) -> bool:  # copied with its time, then linked
         return (reports / rel).stat().st_mtime_ns == (before / rel).stat().st_mtime_ns
 
     reports = resubmitted["warehouse"] / "reports"
-    assert [rel for rel in _workbooks(reports) if not carried(reports, rel)] == []
+    undated = [rel for rel in _workbooks(reports) if not rel.startswith("truong/")]
+    assert undated and all(carried(reports, rel) for rel in undated)
+    made = sorted(p.relative_to(reports).as_posix() for p in reports.rglob(FINGERPRINTS))
+    assert made and not any(carried(reports, rel) for rel in made)  # the folders were rebuilt
 
+    # the to-do workbooks show the run's date: publish as on the day of the sample run
+    [(state,)] = query(
+        sample_run["warehouse"] / "warehouse.duckdb",
+        "select state from audit.dbt_builds order by built_at desc limit 1",
+    )
+    monkeypatch.setenv("CDS_RUN_DATE", json.loads(state)["run_date"])
     changed, fresh = tmp_path / "changed", tmp_path / "fresh"
     for warehouse in (changed, fresh):
         warehouse.mkdir()
         (warehouse / "analytics.duckdb").write_bytes(
             (sample_run["warehouse"] / "analytics.duckdb").read_bytes()
         )
-        with duckdb.connect(str(warehouse / "analytics.duckdb")) as con:
-            for sql in CHANGES:
-                assert con.execute(sql).fetchone()[0] > 0, sql
+        expected = _change_one_of_each(warehouse / "analytics.duckdb")
     shutil.copytree(before, changed / "reports")  # the sample run's, with their inputs
     _publish_reports(changed, sample_run["raw"])
     _publish_reports(fresh, sample_run["raw"])
 
     workbooks = _workbooks(changed / "reports")
-    written = sorted(rel for rel in workbooks if not carried(changed / "reports", rel))
-    assert [rel.split("/")[0] for rel in written] == ["bieu_mau", "tham_dinh", "truong"]
+    assert sorted(rel for rel in workbooks if not carried(changed / "reports", rel)) == expected
     assert workbooks == _workbooks(fresh / "reports")
-    assert workbooks != _workbooks(before)
 
 
 EXPECTED_RULE = {  # fault kind → (issue kind, rule) in data_quality_issues

@@ -3,8 +3,6 @@ Parquet copies, the Excel report for the province, the HTML report."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import dagster as dg
 import duckdb
 
@@ -20,6 +18,7 @@ from pipelines.reports.content import (
 )
 from pipelines.reports.parquet import export_parquet
 from pipelines.resources import CdsPaths
+from pipelines.settings import run_date
 
 ANALYTICS = dg.AssetKey(["publish", "analytics_db"])
 
@@ -41,7 +40,7 @@ def _report_inputs(paths: CdsPaths):
             unit=unit,
             school_year=year,
             period=report_period(con, year),
-            made_on=date.today(),
+            made_on=run_date(),  # `cds run`'s one date for the run, else today
             unit_level=unit_level,
             area_level=report_area_level(con, year),
         )

@@ -7,10 +7,13 @@ merge or a reader never sees half of it and a school or area that left leaves no
 Writing every workbook again cost most of the publication after one school's correction
 (hundreds of workbooks in a province, about 0.05–0.15 s each). So each file is written from a
 fingerprint of everything it is made of: its rows, its other arguments, and the code of
-`pipelines/reports/` with xlsxwriter's version. The fingerprints are kept in the folder
-itself (`.cds-inputs.json`, swapped in with the files, so they never disagree with them); a
-file whose fingerprint is unchanged is linked (copied where links are refused) from the old
-folder. A file is never patched in place.
+`pipelines/reports/` and of the labels with the versions of xlsxwriter and Polars. The
+fingerprints are kept in the folder itself (`.cds-inputs.json`, swapped in with the files, so
+they never disagree with them), each with the file's size and modification time: a file
+whose fingerprint is unchanged and that nobody has saved over since (a reviewer filling in
+a worksheet where it lies) is linked (copied where links are refused) from the old folder.
+A file is never patched in place. One build of a folder at a time (a lock beside it): what
+another build left beside the folder is then a killed run's, and is removed.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -34,14 +36,18 @@ FINGERPRINTS = ".cds-inputs.json"
 
 @cache
 def writers_version() -> str:
-    """The report writers' code (every module of `pipelines/reports/` and its templates) and
-    xlsxwriter's version: a change to either writes every file again."""
+    """The report writers' code (every file of `pipelines/reports/`, and the labels' module
+    they translate through) and the versions of xlsxwriter and Polars (which writes the
+    tables): a change to any writes every file again."""
     from importlib.metadata import version
 
+    from pipelines.reference import labels
+
     here = Path(__file__).parent
-    h = hashlib.sha256(version("xlsxwriter").encode())
-    for path in sorted(p for p in here.rglob("*") if p.is_file() and p.suffix != ".pyc"):
-        h.update(path.relative_to(here).as_posix().encode())
+    h = hashlib.sha256(f"{version('xlsxwriter')} {version('polars')}".encode())
+    code = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    for path in [*code, Path(labels.__file__)]:
+        h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -60,64 +66,93 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
-# A build folder older than this is a killed run's: nothing publishes for an hour.
-LEFTOVER_SECONDS = 3600
-
-
 def _remove_leftovers(folder: Path) -> None:
-    """Remove what a run killed while building `folder` left beside it (`.<name>.<id>.tmp`,
-    `.<name>.<id>.old`); a younger one may be another run's, still building."""
-    now = time.time()
+    """Remove what a killed build of `folder` left beside it (`.<name>.<id>.tmp` or `.old`);
+    called with the folder's lock held, so no build is running."""
     for path in folder.parent.glob(f".{folder.name}.*"):
         if path.suffix in (".tmp", ".old") and path.is_dir():
-            try:
-                if now - path.stat().st_mtime > LEFTOVER_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:  # removed meanwhile
-                continue
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def swap_in(tmp: Path, folder: Path) -> None:
+    """Put the folder built at `tmp` in place of `folder`. If the second rename fails (on
+    Windows, a workbook open in Excel), the old folder is put back and the build removed."""
+    old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+    if folder.exists():
+        folder.rename(old)
+    try:
+        tmp.rename(folder)
+    except OSError:
+        if old.exists():
+            old.rename(folder)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _stamp(path: Path) -> list[int]:
+    """What tells a file saved over since it was published: size and modification time."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 class FreshFolder:
     """`with FreshFolder(folder) as new: new.write(rel, inputs, writer)`: files written into a
     folder beside `folder`, swapped in when the block ends without an error (on an error the
     old folder stays as it was). `writer(path)` writes one file; it is not called when the
-    old folder holds that file made from the same inputs."""
+    old folder holds that file, untouched, made from the same inputs."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
         self.written: list[str] = []
         self.kept: list[str] = []
-        self._fingerprints: dict[str, str] = {}
-        self._previous: dict[str, str] = {}
+        self._made: dict[str, dict[str, Any]] = {}
+        self._previous: dict[str, Any] = {}
+        self._lock: Any = None
 
     def __enter__(self) -> FreshFolder:
+        from filelock import FileLock
+
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(self.folder)
-        self.tmp.mkdir()
+        self._lock = FileLock(str(self.folder.with_name(f".{self.folder.name}.lock")))
+        self._lock.acquire()
         try:
-            self._previous = json.loads((self.folder / FINGERPRINTS).read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # none yet, or unreadable: every file is written
-            self._previous = {}
+            _remove_leftovers(self.folder)
+            self.tmp.mkdir()
+            try:
+                text = (self.folder / FINGERPRINTS).read_text(encoding="utf-8")
+                self._previous = json.loads(text)
+            except (OSError, ValueError):  # none yet, or unreadable: every file is written
+                self._previous = {}
+        except BaseException:
+            self._lock.release()
+            raise
         return self
+
+    def _unchanged(self, rel: str, inputs: str) -> bool:
+        made = self._previous.get(rel)
+        old = self.folder / rel
+        if not isinstance(made, dict) or made.get("inputs") != inputs or not old.is_file():
+            return False
+        return made.get("stamp") == _stamp(old)
 
     def write(self, rel: str, inputs: str, writer: Callable[[Path], None]) -> Path:
         """The file `rel` (a path relative to the folder) made by `writer` from `inputs` (a
-        `fingerprint`); returns where it is in the new folder."""
+        `fingerprint`); returns where it will be once the folder is swapped in."""
         target = self.tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        old = self.folder / rel
-        if self._previous.get(rel) == inputs and old.is_file():
+        if self._unchanged(rel, inputs):
             try:
-                os.link(old, target)
+                os.link(self.folder / rel, target)
             except OSError:  # a file system without hard links
-                shutil.copy2(old, target)
+                shutil.copy2(self.folder / rel, target)
             self.kept.append(rel)
         else:
             writer(target)
             self.written.append(rel)
-        self._fingerprints[rel] = inputs
-        return target
+        self._made[rel] = {"inputs": inputs, "stamp": _stamp(target)}
+        return self.folder / rel
 
     def __exit__(
         self,
@@ -125,14 +160,13 @@ class FreshFolder:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if kind is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        (self.tmp / FINGERPRINTS).write_text(
-            json.dumps(self._fingerprints, sort_keys=True, ensure_ascii=False), encoding="utf-8"
-        )
-        old = self.folder.with_name(f".{self.folder.name}.{uuid.uuid4().hex}.old")
-        if self.folder.exists():
-            self.folder.rename(old)
-        self.tmp.rename(self.folder)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            if kind is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return
+            (self.tmp / FINGERPRINTS).write_text(
+                json.dumps(self._made, sort_keys=True, ensure_ascii=False), encoding="utf-8"
+            )
+            swap_in(self.tmp, self.folder)
+        finally:
+            self._lock.release()

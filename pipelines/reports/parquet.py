@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
 import duckdb
 
 from pipelines.publish import PUBLISHED_SCHEMA, mart_tables
+from pipelines.reports.folder import swap_in
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
@@ -30,9 +30,5 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, in
         counts[table] = con.execute(f"select count(*) from {PUBLISHED_SCHEMA}.{table}").fetchone()[
             0
         ]
-    old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, folder)
     return counts

@@ -100,7 +100,7 @@ def write_school_todos(
     rows (follow-up rows + issues). `places`: school_code, place (where the registry puts
     the school, for the cover)."""
     place_of = dict(places.iter_rows()) if places is not None else {}
-    shared = fingerprint(ctx, labels)
+    shared = fingerprint(ctx.school_year, ctx.made_on, labels)  # what a workbook shows of ctx
     written: dict[str, int] = {}
     with FreshFolder(folder) as fresh:
         for code, name in schools_with_work(follow_up, issues).iter_rows():

@@ -267,16 +267,17 @@ def _write_area(
         n_reported = int(of_form["n_reported"].max() or 0)
         if n_schools == 0 and area.area_level != "province":
             continue
-        inputs = fingerprint(form, area, of_form, layout.filter(pl.col("form") == form))
+        rows = layout.filter(pl.col("form") == form)
         write = partial(
             write_form_workbook,
             form=form,
-            layout=layout,
+            layout=rows,
             values=values,
             area=area,
             n_schools=n_schools,
             n_reported=n_reported,
         )
+        inputs = fingerprint(form, area, of_form, rows)
         written.append(fresh.write((where / f"{form}.xlsx").as_posix(), inputs, write))
     return written
 
@@ -310,7 +311,7 @@ def write_statistical_forms(
                 written = _write_area(fresh, places[(level, code)], area, cells, forms, layout)
                 n_workbooks += len(written)
                 if level == "province":
-                    province_files += [str(target / p.relative_to(fresh.tmp)) for p in written]
+                    province_files += [str(p) for p in written]
     return {
         "province_files": province_files,
         "n_workbooks": n_workbooks,
