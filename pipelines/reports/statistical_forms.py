@@ -255,8 +255,8 @@ def _write_area(
 ) -> list[Path]:
     """Every form of one area into `where` (relative to the year's folder); a commune or
     district without a school of a form gets no workbook of it. A workbook whose cells,
-    area and layout are unchanged since the last build is carried over. Returns the
-    workbooks, in the new folder."""
+    area and layout are unchanged since the last build is carried over. Returns where the
+    workbooks are once the year's folder is swapped in."""
     written = []
     for form in forms:
         of_form = cells.filter(pl.col("form") == form)
