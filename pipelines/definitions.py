@@ -91,11 +91,20 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 
 def _resources(settings: Settings) -> dict:
-    from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
+    from pipelines.resources import (
+        CdsPaths,
+        DbtResource,
+        GxValidator,
+        WarehouseDuckDB,
+        dbt_executable,
+    )
 
     return {
         "paths": CdsPaths.from_settings(settings),
         "duckdb": WarehouseDuckDB.from_settings(settings),
+        # GX imported beside the ingest; not in --parallel's province steps, each a process
+        # of its own whose tables are too large for the worker anyway
+        "gx": GxValidator(warm_worker=settings.parallel is None),
         "dbt": DbtResource(
             project_dir=dbt_project,
             dbt_executable=dbt_executable(),

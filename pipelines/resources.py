@@ -3,6 +3,7 @@ time), and dbt."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -10,12 +11,14 @@ from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
+from pydantic import PrivateAttr
 
 from pipelines.settings import Settings
 from pipelines.warehouse_lock import warehouse_lock
@@ -67,6 +70,34 @@ def dbt_executable() -> str:
     without an activated environment; else whatever `dbt` is on PATH."""
     beside = Path(sys.executable).parent / "dbt"
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+class GxValidator(dg.ConfigurableResource):
+    """Great Expectations for the landing checks. With `warm_worker`, a worker process
+    started with the run imports GX beside the ingest and validates small batches
+    (`pipelines.validation.worker`); without it, or on one core, GX runs in this process."""
+
+    warm_worker: bool = False
+    _validator: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from pipelines.validation.worker import WarmValidator
+
+        self._validator = WarmValidator(warm=self.warm_worker and (os.cpu_count() or 1) > 1)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._validator is not None:
+            self._validator.close()
+
+    def run_suite(
+        self, name: str, df: Any, parameters: dict[str, Any], docs_dir: Path | None = None
+    ) -> Any:
+        """`pipelines.validation.gx_suites.run_suite`, in the warm worker when there is one."""
+        if self._validator is None:  # used outside a run (a direct call in a test)
+            from pipelines.validation.gx_suites import run_suite
+
+            return run_suite(name, df, parameters, docs_dir=docs_dir)
+        return self._validator.run_suite(name, df, parameters, docs_dir=docs_dir)
 
 
 class WarehouseDuckDB(DuckDBResource):

@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.landing import landing_asset
 from pipelines.assets.reference import code_lists
 from pipelines.checks.gx_checks import GX_CHECKS
-from pipelines.resources import CdsPaths
+from pipelines.resources import CdsPaths, GxValidator
 from pipelines.settings import Settings
 from pipelines.validation.gx_suites import run_suite
 from tests.builders import write_registry
@@ -38,6 +38,8 @@ def landed(tmp_path: Path) -> tuple[Settings, dict]:
     resources = {
         "paths": CdsPaths.from_settings(settings),
         "duckdb": DuckDBResource(database=str(settings.warehouse_db)),
+        # the run's resource as `cds run` configures it: GX in a worker started with the run
+        "gx": GxValidator(warm_worker=True),
     }
     result = dg.materialize([code_lists, schools], resources=resources)
     assert result.success

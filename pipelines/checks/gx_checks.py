@@ -15,11 +15,10 @@ from pipelines.assets.constants import DUCKDB_POOL
 from pipelines.assets.metadata import markdown_table
 from pipelines.checks.run_problems import SEVERITY_VI
 from pipelines.ingest.sources import SOURCES
-from pipelines.resources import CdsPaths
+from pipelines.resources import CdsPaths, GxValidator
 from pipelines.validation.gx_suites import (
     SuiteOutcome,
     ensure_offline_docs,
-    run_suite,
     suite_path,
 )
 from pipelines.validation.incremental import validate_table
@@ -123,7 +122,10 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, paths: CdsPaths
+        context: dg.AssetCheckExecutionContext,
+        duckdb: DuckDBResource,
+        paths: CdsPaths,
+        gx: GxValidator,
     ) -> dg.AssetCheckResult:
         docs = paths.settings.warehouse_dir / "docs" / "gx"
         suite = f"landing_{source}"
@@ -134,7 +136,7 @@ def gx_check(source: str, blurb: str) -> dg.AssetChecksDefinition:
                 f"landing.{source}",
                 suite,
                 parameters,
-                lambda df: run_suite(suite, df, parameters, docs_dir=docs),
+                lambda df: gx.run_suite(suite, df, parameters, docs_dir=docs),
             )
         outcome = validated.outcome
         ensure_offline_docs(docs)
