@@ -244,7 +244,7 @@ def _model_nodes(events: list[dict], name: str) -> dict[str, dict]:
 def _kill_inside_a_dbt_model_build(raw: Path, warehouse: Path, previous: dict, clean: dict) -> None:
     """Killed while dbt builds a mart: ingestion has committed, the published file is the
     previous one, publish never began."""
-    run = Run(raw, warehouse)
+    run = Run(raw, warehouse, env={"DBT_LOG_LEVEL_FILE": "debug"})  # NodeStart: debug level
 
     def dbt_log() -> Path | None:  # this run's dbt build: dbt_models-<run id[:7]>-<uuid>
         for line in run.lines:

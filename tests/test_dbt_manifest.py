@@ -149,3 +149,44 @@ def test_old_dbt_invocation_folders_are_pruned(tmp_path: Path) -> None:
     # with none to keep, a folder written in the last ten minutes still stays
     assert sorted(prune_invocations(tmp_path, keep=0)) == folders[1:10]
     assert folders[0].exists()
+
+
+def test_dbt_file_log_is_kept_at_warnings_unless_asked(monkeypatch) -> None:
+    """The build's file log at debug level cost 1 s of an incremental build (issue 16.7):
+    builds ask for warnings only; DBT_LOG_LEVEL_FILE still chooses (the crash test reads
+    NodeStart events, which are debug)."""
+    from pipelines.assets.dbt import file_log_args
+
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    assert file_log_args() == ["--log-level-file", "warn"]
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert file_log_args() == []
+
+
+def test_a_failed_tests_sql_is_found_among_dbt_s_compiled_files(tmp_path: Path) -> None:
+    """The build writes no manifest (`--no-write-json`, issue 16.7), so a failed test's SQL,
+    run again for its first failing rows, is read from the files dbt compiled. For every data
+    test of the project (short, hashed and singular names), the file found is the SQL dbt
+    compiled, as `dbt compile` records it in its manifest."""
+    import json
+    import subprocess
+
+    from pipelines.assets.dbt import compiled_sql
+    from pipelines.resources import dbt_executable
+
+    target = tmp_path / "target"
+    (tmp_path / "wh").mkdir()  # an empty warehouse: compiling a test reads no table
+    subprocess.run(
+        [dbt_executable(), "compile", "--select", "resource_type:test", "--exclude",
+         "resource_type:unit_test", "--target-path", str(target), "--log-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "CDS_WAREHOUSE_DIR": str(tmp_path / "wh")},
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    nodes = json.loads((target / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    tests = {uid: n for uid, n in nodes.items() if n["resource_type"] == "test"}
+    assert len(tests) > 100
+    assert any(len(n["name"]) > len(Path(n["path"]).stem) for n in tests.values())  # hashed
+    for uid, node in tests.items():
+        assert compiled_sql(target, node) == node["compiled_code"], uid

@@ -164,9 +164,8 @@ def test_assets_checks_partitions_and_cli_follow_the_registry(
 
 def test_reporting_status_accepts_exactly_the_scheduled_reports() -> None:
     models = {m["name"]: m for m in _yaml("dbt_project/models/marts/_marts.yml")["models"]}
-    [report] = [c for c in models["reporting_status"]["columns"] if c["name"] == "report"]
-    [accepted] = [t["accepted_values"] for t in report["data_tests"] if "accepted_values" in t]
-    assert set(accepted["arguments"]["values"]) == set(PERIODS_BY_REPORT)
+    [rules] = [t["row_rules"] for t in models["reporting_status"]["data_tests"] if "row_rules" in t]
+    assert set(rules["arguments"]["accepted_values"]["report"]) == set(PERIODS_BY_REPORT)
 
 
 def test_the_document_lists_the_parts_the_test_checks() -> None:

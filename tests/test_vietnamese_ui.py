@@ -69,7 +69,7 @@ def test_every_check_is_described_in_vietnamese_without_sql(defs) -> None:
     graph = defs.resolve_asset_graph()
     checks = list(graph.asset_check_keys)
     assert any(k.name.startswith("gx_landing_") for k in checks)
-    assert any(k.name.startswith("not_null_") for k in checks)  # dbt tests
+    assert any(k.name.startswith("row_rules_") for k in checks)  # dbt tests
     for check in checks:
         text = graph.get_check_spec(check).description or ""
         assert is_vietnamese(text), (check.asset_key.to_user_string(), check.name)
@@ -81,8 +81,21 @@ def test_dbt_test_descriptions_say_what_is_checked() -> None:
 
     not_null = {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "school_code"}}}
     assert dbt_test_description(not_null).startswith("Cột school_code không được để trống.")
-    required = {"test_metadata": {"name": "not_null_columns", "kwargs": {"columns": ["a", "b"]}}}
-    assert dbt_test_description(required).startswith("Các cột không được để trống: a, b.")
+    rules = {
+        "test_metadata": {
+            "name": "row_rules",
+            "kwargs": {
+                "not_null": ["a", "b"],
+                "accepted_values": {"period": ["dau_nam", "cuoi_nam"]},
+                "between": {"pct": [0, 100]},
+                "expressions": ["version_no <= versions"],
+            },
+        }
+    }
+    text = dbt_test_description(rules)
+    assert text.startswith("Các cột không được để trống: a, b. Cột period chỉ nhận các giá trị:")
+    assert "Cột pct nằm trong khoảng 0 đến 100." in text
+    assert "điều kiện: version_no <= versions." in text and "Mức lỗi" in text
     rel = {
         "test_metadata": {
             "name": "relationships",

@@ -21,7 +21,8 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from pipelines.assets.constants import DUCKDB_POOL, OWNER
 from pipelines.assets.metadata import markdown_table
-from pipelines.dbt_selection import buildable_nodes
+from pipelines.dbt_selection import BuildPlan, buildable_nodes, exclusion_args
+from pipelines.reports.warmup import warm_up_in_background
 from pipelines.resources import CdsPaths, DbtResource, WarehouseDuckDB, dbt_executable
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.warehouse_lock import warehouse_lock
@@ -207,6 +208,20 @@ def _listed(values: Any) -> str:
     return str(values)
 
 
+def _row_rules_description(kwargs: Mapping[str, Any]) -> str:
+    """The rules of a `row_rules` test (dbt_project/macros/row_rules.sql), one sentence each."""
+    rules = []
+    if kwargs.get("not_null"):
+        rules.append(f"Các cột không được để trống: {_listed(kwargs['not_null'])}.")
+    for column, values in (kwargs.get("accepted_values") or {}).items():
+        rules.append(f"Cột {column} chỉ nhận các giá trị: {_listed(values)}.")
+    for column, (low, high) in (kwargs.get("between") or {}).items():
+        rules.append(f"Cột {column} nằm trong khoảng {low} đến {high}.")
+    for expression in kwargs.get("expressions") or []:
+        rules.append(f"Mọi dòng thỏa điều kiện: {' '.join(str(expression).split())}.")
+    return " ".join(rules) + " Các dòng sai có cột broken_rules nêu quy tắc bị vi phạm."
+
+
 def dbt_test_description(test: Mapping[str, Any]) -> str:
     """What a dbt test checks, in Vietnamese, from its generic test's name and arguments."""
     meta = test.get("test_metadata") or {}
@@ -215,8 +230,8 @@ def dbt_test_description(test: Mapping[str, Any]) -> str:
     kind = meta.get("name")
     if kind == "not_null":
         what = f"Cột {column} không được để trống."
-    elif kind == "not_null_columns":
-        what = f"Các cột không được để trống: {_listed(kwargs.get('columns', []))}."
+    elif kind == "row_rules":
+        what = _row_rules_description(kwargs)
     elif kind == "unique":
         what = f"Mỗi giá trị của cột {column} chỉ xuất hiện một lần."
     elif kind == "accepted_values":
@@ -226,13 +241,6 @@ def dbt_test_description(test: Mapping[str, Any]) -> str:
         what = f"Mỗi giá trị của cột {column} có trong cột {kwargs.get('field')} của {target}."
     elif kind == "unique_combination":
         what = f"Không có hai dòng trùng nhau ở bộ cột: {_listed(kwargs.get('columns', []))}."
-    elif kind == "expression_is_true":
-        what = f"Mọi dòng thỏa điều kiện: {kwargs.get('expression')}."
-    elif kind == "value_between":
-        what = (
-            f"Cột {column} nằm trong khoảng {kwargs.get('min_value')} đến "
-            f"{kwargs.get('max_value')}."
-        )
     else:
         what = " ".join((test.get("description") or "").split()) or (
             f"Kiểm tra dbt {test.get('name', '')}: không có dòng nào vi phạm."
@@ -369,7 +377,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         (`pipelines.dbt_selection`; everything on a first run, a changed project or a UI
         subset); failed tests get their first failing rows as metadata (read once dbt has
         released the warehouse), and a failed build names the tests that broke."""
-        from pipelines.dbt_selection import exclusion_args, warned_after
+        from pipelines.dbt_selection import warned_after
         from pipelines.dbt_state import record_build
 
         failed: list[dg.AssetCheckResult] = []
@@ -384,17 +392,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 yield from _unchanged_outputs(context, manifest, plan)
                 yield from _kept_check_results(context, manifest, plan, previous)
             if plan is None or plan.nodes:
-                args = ["build", "--exclude-resource-type", "unit_test"]
-                if plan is not None and not plan.full:
-                    args += exclusion_args(manifest, plan)
+                args = build_args(manifest, plan)
                 invocation = dbt.cli(args, context=context, raise_on_error=False)
+                # this process mostly waits for dbt's output now: load the report writers
+                warm_up_in_background()
                 for event in invocation.stream():
                     if isinstance(event, dg.AssetCheckResult) and not event.passed:
                         failed.append(event)
                     else:
                         yield event
         if failed:
-            failed = _explained(context, duckdb, invocation, failed)
+            failed = _explained(context, duckdb, invocation, manifest, failed)
             yield from failed
         if invocation is not None:
             _keep_partial_parse(invocation)
@@ -414,10 +422,51 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     return dbt_models
 
 
-def _explained(context, duckdb: WarehouseDuckDB, invocation, failed: list) -> list:
-    """The failed tests' results with their first failing rows, each logged."""
-    nodes = invocation.get_artifact("manifest.json")["nodes"]
-    compiled = {uid: n.get("compiled_code") for uid, n in nodes.items()}
+# dbt's file log (`dbt.log` in the invocation's folder) at debug level formats every query
+# of every node, and its four threads queue on the log handler's lock: 1 s of a 9 s
+# incremental build (benchmarks/profiling.md). Warnings and errors are kept there; the
+# build's info events reach Dagster's step log through dbt's JSON output either way.
+FILE_LOG_LEVEL = "warn"
+
+
+def build_args(manifest: Mapping[str, Any], plan: BuildPlan | None) -> list[str]:
+    """`dbt build`'s arguments: every model and data test, or those `plan` leaves to build.
+    No manifest.json nor run_results.json written at the end (0.3 s): the results come from
+    dbt's events, a failed test's SQL from its compiled file (`compiled_sql`)."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
+    args += file_log_args()
+    if plan is not None and not plan.full:
+        args += exclusion_args(manifest, plan)
+    return args
+
+
+def file_log_args() -> list[str]:
+    """`--log-level-file warn`, unless DBT_LOG_LEVEL_FILE asks for another level (debug, to
+    read each query again)."""
+    return [] if os.environ.get("DBT_LOG_LEVEL_FILE") else ["--log-level-file", FILE_LOG_LEVEL]
+
+
+def compiled_sql(target: Path, node: Mapping[str, Any]) -> str | None:
+    """The SQL dbt compiled for `node` in the invocation folder `target` (dbt writes every
+    node's, `compiled/<package>/<file>[/<node>.sql]`, as dbt-core's get_target_write_path
+    names it); None when it is not there."""
+    original, name = node.get("original_file_path", ""), node.get("path", "")
+    relative = original if Path(name).name == Path(original).name else f"{original}/{name}"
+    path = target / "compiled" / node.get("package_name", "") / relative
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _explained(
+    context, duckdb: WarehouseDuckDB, invocation, manifest: Mapping[str, Any], failed: list
+) -> list:
+    """The failed tests' results with their first failing rows, each logged. The build
+    writes no manifest (`--no-write-json`): the SQL comes from its compiled files."""
+    target = Path(invocation.target_path)
+    compiled = {
+        uid: compiled_sql(target, manifest["nodes"][uid])
+        for uid in (_meta(r, "unique_id") for r in failed)
+        if uid in manifest["nodes"]
+    }
     with duckdb.get_connection() as con:
         failed = [_with_examples(r, compiled, con) for r in failed]
     for result in failed:

@@ -1,5 +1,0 @@
-{% test expression_is_true(model, expression) %}
-select *
-from {{ model }}
-where not coalesce(({{ expression }}), false)
-{% endtest %}
