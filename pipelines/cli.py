@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -246,6 +247,10 @@ def run(
             )
         sys.exit(1)
     click.echo(f"✓ Hoàn tất sau {time.monotonic() - started:.0f} giây.")
+    # Everything is written and closed. Python's last collection at exit walks every object
+    # of Dagster, dbt and pandas left loaded: 0.4 s of a 15 s incremental run. Frozen, they
+    # are left to the OS (exit handlers still run).
+    gc.freeze()
 
 
 def _outcome(results: list) -> tuple[bool, list[tuple[str, str]], list]:

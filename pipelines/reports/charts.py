@@ -1,7 +1,16 @@
 """Charts of the HTML report: Altair (Vega-Lite) specifications rendered to SVG by
-vl-convert, so the report is one static file that opens offline."""
+vl-convert, so the report is one static file that opens offline.
+
+vl-convert starts a JavaScript engine at its first chart of a process (0.4 s); a chart whose
+specification (data included) was rendered before is read from `cache` instead, so a run
+whose charts did not change never starts it."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
 
 import altair as alt
 import polars as pl
@@ -12,16 +21,45 @@ STATUS_COLOURS = {"Đúng hạn": "#6aa84f", "Nộp muộn": "#f6b26b", "Chưa n
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
-def svg(chart: alt.Chart) -> str:
+# a cached chart not rendered again for this long is removed
+CACHE_DAYS = 30
+
+
+def svg(chart: alt.Chart, cache: Path | None = None) -> str:
     spec = chart.configure(font=FONT).configure_view(stroke=None).to_dict()
-    return vlc.vegalite_to_svg(spec)
+    if cache is None:
+        return vlc.vegalite_to_svg(spec)
+    key = hashlib.sha256(
+        json.dumps([vlc.__version__, spec], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    path = cache / f"{key}.svg"
+    try:
+        text = path.read_text(encoding="utf-8")
+        path.touch()  # used: kept
+        return text
+    except FileNotFoundError:
+        pass
+    text = vlc.vegalite_to_svg(spec)
+    cache.mkdir(parents=True, exist_ok=True)
+    aside = path.with_name(f".{path.name}.tmp")
+    aside.write_text(text, encoding="utf-8")
+    aside.replace(path)  # whole or absent: another run may be reading it
+    return text
+
+
+def prune_chart_cache(cache: Path, days: float = CACHE_DAYS) -> None:
+    """Remove cached charts not used for `days` (old data, old versions of vl-convert)."""
+    oldest = time.time() - days * 86400
+    for path in cache.glob("*.svg") if cache.is_dir() else []:
+        if path.stat().st_mtime < oldest:
+            path.unlink(missing_ok=True)
 
 
 def _colour(mapping: dict[str, str]) -> alt.Scale:
     return alt.Scale(domain=list(mapping), range=list(mapping.values()))
 
 
-def levels_by_school_level(summary: pl.DataFrame) -> str:
+def levels_by_school_level(summary: pl.DataFrame, cache: Path | None = None) -> str:
     """Stacked bars: schools at each CĐS level, one bar per school level."""
     long = summary.select(
         pl.col("level").alias("Cấp học"),
@@ -41,10 +79,10 @@ def levels_by_school_level(summary: pl.DataFrame) -> str:
         )
         .properties(width=560, height=40 * max(summary.height, 1))
     )
-    return svg(chart)
+    return svg(chart, cache)
 
 
-def on_time_by_report(reporting: pl.DataFrame) -> str:
+def on_time_by_report(reporting: pl.DataFrame, cache: Path | None = None) -> str:
     """Stacked percentages: on time, late and missing, for each report and period."""
     share = (
         reporting.group_by("report", "period", "status")
@@ -69,10 +107,10 @@ def on_time_by_report(reporting: pl.DataFrame) -> str:
         )
         .properties(width=560, height=28 * max(share["Báo cáo"].n_unique(), 1))
     )
-    return svg(chart)
+    return svg(chart, cache)
 
 
-def targets_met(targets: pl.DataFrame) -> str:
+def targets_met(targets: pl.DataFrame, cache: Path | None = None) -> str:
     """Bars: each infrastructure target of the plan, against 100 %."""
     chart = (
         alt.Chart(targets.to_pandas(), title="Chỉ tiêu hạ tầng của kế hoạch (%)")
@@ -84,4 +122,4 @@ def targets_met(targets: pl.DataFrame) -> str:
         )
         .properties(width=560, height=34 * max(targets.height, 1))
     )
-    return svg(chart)
+    return svg(chart, cache)

@@ -14,6 +14,8 @@ from pipelines.reports.content import SECTIONS, ReportContext
 AREA_KEYS = ("areas", "province")  # the breakdown by area, then the province-wide summary
 
 TEMPLATES = Path(__file__).with_name("templates")
+# beside the report: the SVG of each chart already rendered, by its specification
+CHART_CACHE = ".charts"
 
 
 def infrastructure_targets(targets: pl.DataFrame) -> pl.DataFrame:
@@ -52,7 +54,12 @@ def area_table(df: pl.DataFrame, labels: Labels) -> dict:
     }
 
 
-def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels) -> str:
+def render_html_report(
+    frames: dict[str, pl.DataFrame],
+    ctx: ReportContext,
+    labels: Labels,
+    chart_cache: Path | None = None,
+) -> str:
     league = (
         frames["completeness"]
         .filter(pl.col("period") == ctx.period)
@@ -77,10 +84,11 @@ def render_html_report(frames: dict[str, pl.DataFrame], ctx: ReportContext, labe
         level_counts=summary.group_by("verified_level").len().sort("verified_level").rows(),
         district=frames["cds_summary"].to_dicts(),
         chart_levels=charts.levels_by_school_level(
-            frames["cds_summary"].with_columns(pl.col("level").replace(labels.values["level"]))
+            frames["cds_summary"].with_columns(pl.col("level").replace(labels.values["level"])),
+            chart_cache,
         ),
-        chart_on_time=charts.on_time_by_report(reporting),
-        chart_targets=charts.targets_met(targets),
+        chart_on_time=charts.on_time_by_report(reporting, chart_cache),
+        chart_targets=charts.targets_met(targets, chart_cache),
         targets=targets.rows(),
         league=league.to_dicts(),
         league_period=labels.values["period"].get(ctx.period, ctx.period),
@@ -104,6 +112,8 @@ def write_html_report(
     path: Path, frames: dict[str, pl.DataFrame], ctx: ReportContext, labels: Labels
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    cache = path.parent / CHART_CACHE
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_html_report(frames, ctx, labels), encoding="utf-8")
+    tmp.write_text(render_html_report(frames, ctx, labels, cache), encoding="utf-8")
     tmp.replace(path)
+    charts.prune_chart_cache(cache)
