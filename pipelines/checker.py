@@ -21,7 +21,10 @@ from pipelines.settings import Settings
 
 
 def guess_source(path: Path) -> Source | None:
-    """By the raw/<source>/ folder the file sits in, else by which table its headers fit."""
+    """By the raw/<source>/ folder the file sits in, else by which table its headers fit,
+    else by a source's name in the file's name (`31305051_emis_report.xlsx`), so that a
+    file too broken to read is still judged, and refused with its reason. Names carry no
+    meaning for ingestion (contract §1): this is only `cds check` guessing."""
     for part in path.resolve().parts:
         if part in SOURCES:
             return SOURCES[part]
@@ -31,7 +34,8 @@ def guess_source(path: Path) -> Source | None:
             return source
         except FileRejected:
             continue
-    return None
+    named = [s for name, s in SOURCES.items() if f"_{name}_" in f"_{path.stem.lower()}_"]
+    return named[0] if len(named) == 1 else None
 
 
 def _registry(settings: Settings, ctx: IngestContext) -> pl.DataFrame | None:

@@ -196,3 +196,25 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = _check(tmp_path, "raw/khong_co.xlsx")
     assert result.returncode == 2
     assert "khong_co.xlsx" in result.stderr and not result.stdout
+
+
+def test_a_truncated_workbook_outside_raw_is_judged_by_its_name(tmp_path: Path) -> None:
+    """A file outside raw/<source>/ too broken to read its headers (cut short in a mail) is
+    judged as the source its name says, and refused with its reason; before, the check only
+    said it could not tell the file's kind. A name that says nothing still says so."""
+    raw = tmp_path / "raw"
+    write_registry(raw, SCHOOLS)
+    whole = _clean_students(raw).read_bytes()
+    outside = tmp_path / "thu_gui"
+    outside.mkdir()
+    cut = outside / f"{TH}_students.xlsx"
+    cut.write_bytes(whole[: len(whole) // 2])
+    result = _check(tmp_path, str(cut.relative_to(tmp_path)))
+    assert result.returncode == 1
+    [head] = _lines(result.stdout, "✗ ")
+    assert f"{STUDENTS_TITLE}: Bị từ chối" in head, result.stdout
+    assert "BadZipFile" in result.stdout or "tệp hỏng" in result.stdout
+    unnamed = outside / "tep_dinh_kem.xlsx"
+    unnamed.write_bytes(whole[: len(whole) // 2])
+    result = _check(tmp_path, str(unnamed.relative_to(tmp_path)))
+    assert "không nhận ra loại tệp" in result.stdout and result.returncode == 1
