@@ -133,22 +133,27 @@ def test_old_dbt_invocation_folders_are_pruned(tmp_path: Path) -> None:
     folders = []
     for n in range(14):
         folder = tmp_path / f"dbt_models-{n:07x}-abcdef{n % 10}"
-        folder.mkdir()
+        (folder / "compiled").mkdir(parents=True)
         (folder / "dbt.log").write_text("{}", encoding="utf-8")
+        (folder / "compiled" / "model.sql").write_text("select 1", encoding="utf-8")
         age = 60 if n == 0 else 3600 * n  # folder 0 written a minute ago
-        os.utime(folder / "dbt.log", (now - age, now - age))
+        for path in (folder / "dbt.log", folder / "compiled" / "model.sql", folder / "compiled"):
+            os.utime(path, (now - age, now - age))
+        os.utime(folder, (now - age, now - age))
         folders.append(folder)
     kept = [tmp_path / "manifest.json", tmp_path / "partial_parse.msgpack"]
     for path in kept:
         path.write_text("x", encoding="utf-8")
     (tmp_path / "docs-0123456789abcdef").mkdir()
-    # the ten newest by their log stay: folders 0-9; 10-13 go
+    # the ten newest by what was written in them stay: folders 0-9; 10-13 go
     assert sorted(prune_invocations(tmp_path)) == folders[10:]
     assert all(f.exists() for f in folders[:10])
     assert all(p.exists() for p in kept) and (tmp_path / "docs-0123456789abcdef").is_dir()
-    # with none to keep, a folder written in the last ten minutes still stays
-    assert sorted(prune_invocations(tmp_path, keep=0)) == folders[1:10]
-    assert folders[0].exists()
+    # with none to keep, a folder written in the last ten minutes still stays, also when
+    # only its compiled SQL is new (a build's log keeps warnings only: it may not move)
+    (folders[9] / "compiled" / "late.sql").write_text("select 2", encoding="utf-8")
+    assert sorted(prune_invocations(tmp_path, keep=0)) == folders[1:9]
+    assert folders[0].exists() and folders[9].exists()
 
 
 def test_dbt_file_log_is_kept_at_warnings_unless_asked(monkeypatch) -> None:

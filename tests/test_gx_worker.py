@@ -105,3 +105,33 @@ def test_a_dead_worker_leaves_the_batch_to_this_process(counted_here) -> None:
         validator.close()
     assert counted_here == ["landing_schools"]
     assert _key(outcome) == _key(run_suite("landing_schools", df, parameters))
+
+
+def test_the_worker_leaves_when_the_run_is_killed() -> None:
+    """A run's process killed outright (SIGKILL, the OOM killer) runs no clean-up: its
+    worker must notice and leave, not wait on its queue for ever with 300–400 MB."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os, signal, time\n"
+        "from pipelines.validation.worker import WarmValidator\n"
+        "v = WarmValidator(warm=True)\n"
+        "v._pool.submit(int).result()\n"  # the worker is up
+        "print(list(v._pool._processes)[0], flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker = int(run.stdout.readline())  # the worker holds the pipe too: read one line only
+    run.wait(timeout=60)
+    run.stdout.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError(f"the worker {worker} outlived its killed run")

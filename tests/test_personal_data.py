@@ -360,7 +360,8 @@ def test_secret_in_no_file_the_run_or_the_project_wrote(run: dict, monkeypatch) 
     written = [f for f in (run["root"] / "warehouse").rglob("*") if f.is_file()]
     assert len(written) > 20
     target = PROJECT_ROOT / "dbt_project" / "target"
-    assert target.is_dir() and any(target.rglob("manifest.json"))  # the run's dbt wrote here
+    # the run's dbt wrote here: an invocation folder with its compiled SQL
+    assert target.is_dir() and any(target.glob("dbt_models-*/compiled/**/*.sql"))
     needles = _forms(SECRET) + _forms(_deployment_secret(monkeypatch))
     places = [
         run["root"],

@@ -78,3 +78,34 @@ def test_a_row_lists_every_rule_it_breaks_and_quotes_survive(con) -> None:
             "sai điều kiện: coalesce(note, '') <> 'x' or versions_used < versions",
         ],
     }
+
+
+def test_a_failed_check_names_each_broken_rule_and_its_rows(con) -> None:
+    """The failed check's description (the line `cds run` prints) names every rule broken
+    with its rows, most first: a rule broken by a few rows is not hidden behind another."""
+    import dagster as dg
+
+    from pipelines.assets.dbt import _with_examples, broken_rule_counts
+
+    sql = _row_rules_sql(not_null=["period"], between={"pct": [0, 100]})
+    assert broken_rule_counts(con, sql) == [("ngoài khoảng 0…100: pct", 2), ("trống: period", 1)]
+    assert broken_rule_counts(con, "select 1 as id") == []  # another test's rows
+    failed = dg.AssetCheckResult(
+        passed=False,
+        asset_key=dg.AssetKey(["marts", "facts"]),
+        check_name="row_rules_facts",
+        metadata={"unique_id": "test.x.row_rules_facts", "dagster_dbt/failed_row_count": 3},
+    )
+    described = _with_examples(failed, {"test.x.row_rules_facts": sql}, con)
+    assert described.description.startswith(
+        "dbt test row_rules_facts trên marts/facts: 3 dòng sai — "
+        "ngoài khoảng 0…100: pct: 2 dòng; trống: period: 1 dòng"
+    )
+
+
+def test_a_column_named_like_a_keyword_is_quoted() -> None:
+    con = duckdb.connect()
+    con.execute('create table facts as select * from (values (1, null), (2, 3)) as t(id, "order")')
+    sql = _row_rules_sql(not_null=["order"], between={"order": [0, 2]})
+    rows = con.execute(f"select id, broken_rules from ({sql}) order by id").fetchall()
+    assert rows == [(1, ["trống: order"]), (2, ["ngoài khoảng 0…2: order"])]

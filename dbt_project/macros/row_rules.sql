@@ -12,7 +12,8 @@
     {%- set checks = [] -%}
     {%- for column in not_null -%}
         {%- do checks.append(
-            "case when " ~ column ~ " is null then " ~ row_rule_label("trống: " ~ column) ~ " end"
+            "case when " ~ row_rule_column(column) ~ " is null then "
+            ~ row_rule_label("trống: " ~ column) ~ " end"
         ) -%}
     {%- endfor -%}
     {%- for column, values in accepted_values.items() -%}
@@ -21,13 +22,14 @@
             {%- do listed.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
         {%- endfor -%}
         {%- do checks.append(
-            "case when " ~ column ~ " not in (" ~ (listed | join(", ")) ~ ") then "
+            "case when " ~ row_rule_column(column) ~ " not in (" ~ (listed | join(", ")) ~ ") then "
             ~ row_rule_label("ngoài danh sách: " ~ column) ~ " end"
         ) -%}
     {%- endfor -%}
     {%- for column, bounds in between.items() -%}
         {%- do checks.append(
-            "case when " ~ column ~ " < " ~ bounds[0] ~ " or " ~ column ~ " > " ~ bounds[1]
+            "case when " ~ row_rule_column(column) ~ " < " ~ bounds[0] ~ " or "
+            ~ row_rule_column(column) ~ " > " ~ bounds[1]
             ~ " then " ~ row_rule_label("ngoài khoảng " ~ bounds[0] ~ "…" ~ bounds[1] ~ ": " ~ column)
             ~ " end"
         ) -%}
@@ -44,7 +46,7 @@ with checked as (
             [
                 {{ checks | join(",\n                ") }}
             ],
-            rule -> rule is not null
+            lambda broken: broken is not null
         ) as broken_rules,
         *
     from {{ relation }}
@@ -53,6 +55,12 @@ with checked as (
 select * from checked
 where len(broken_rules) > 0
 {% endmacro %}
+
+
+{#- A column's name quoted (a future column called `order` or `group`). -#}
+{% macro row_rule_column(name) -%}
+    "{{ name | replace('"', '""') }}"
+{%- endmacro %}
 
 
 {% macro row_rule_label(text) -%}

@@ -92,9 +92,21 @@ def _keep_partial_parse(invocation) -> None:
 DOCS_FILES = ("static_index.html", "index.html", "manifest.json", "catalog.json")
 
 
-# dagster-dbt's folder for one invocation: `<op>-<run id[:7]>-<uuid[:7]>` (about 17 MB each:
-# manifest, compiled SQL, dbt's debug log).
+# dagster-dbt's folder for one invocation: `<op>-<run id[:7]>-<uuid[:7]>` (compiled SQL, the
+# parse state, dbt's log; a build writes no manifest).
 INVOCATION_FOLDER = re.compile(r"^[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}$")
+
+
+def _last_written(folder: Path) -> float:
+    """When anything in `folder` was last written: dbt writes each node's compiled SQL as it
+    runs, while its log (warnings only) may stay untouched from start to end."""
+    newest = folder.stat().st_mtime
+    for path in folder.rglob("*"):
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except FileNotFoundError:  # removed meanwhile
+            continue
+    return newest
 
 
 def prune_invocations(target: Path, keep: int = 10, idle_seconds: float = 600) -> list[Path]:
@@ -104,8 +116,7 @@ def prune_invocations(target: Path, keep: int = 10, idle_seconds: float = 600) -
     folders = []
     for path in target.iterdir() if target.is_dir() else []:
         if path.is_dir() and INVOCATION_FOLDER.match(path.name):
-            log = path / "dbt.log"
-            folders.append(((log if log.exists() else path).stat().st_mtime, path))
+            folders.append((_last_written(path), path))
     folders.sort(reverse=True)
     now = time.time()
     doomed = [path for mtime, path in folders[keep:] if now - mtime > idle_seconds]
@@ -264,17 +275,35 @@ def failing_examples(con, compiled_sql: str | None, limit: int = 5) -> pl.DataFr
         return pl.DataFrame()
 
 
+def broken_rule_counts(con, compiled_sql: str | None) -> list[tuple[str, int]]:
+    """A failed `row_rules` test's rules with the rows breaking each, most first; none for
+    another test (its rows have no `broken_rules`)."""
+    if not compiled_sql:
+        return []
+    try:
+        return con.sql(
+            f"select rule, count(*) as n from (select unnest(broken_rules) as rule "
+            f"from ({compiled_sql}) as failures) group by rule order by n desc, rule"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+
+
 def _with_examples(result: dg.AssetCheckResult, compiled: dict, con) -> dg.AssetCheckResult:
     unique_id = _meta(result, "unique_id")
-    examples = failing_examples(con, compiled.get(unique_id))
+    sql = compiled.get(unique_id)
+    examples = failing_examples(con, sql)
     count = _meta(result, "dagster_dbt/failed_row_count")
+    rules = broken_rule_counts(con, sql)
+    # a row_rules test names each rule broken and its rows, on the line `cds run` prints
+    which = "; ".join(f"{rule}: {n} dòng" for rule, n in rules)
     return dg.AssetCheckResult(
         passed=result.passed,
         asset_key=result.asset_key,
         check_name=result.check_name,
         severity=result.severity,
         description=f"dbt test {result.check_name} trên {result.asset_key.to_user_string()}: "
-        f"{count} dòng sai (quy tắc {unique_id})",
+        f"{count} dòng sai" + (f" — {which}" if which else "") + f" (quy tắc {unique_id})",
         metadata={**result.metadata, "failing_examples": markdown_table(examples)},
     )
 
@@ -395,12 +424,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 args = build_args(manifest, plan)
                 invocation = dbt.cli(args, context=context, raise_on_error=False)
                 # this process mostly waits for dbt's output now: load the report writers
-                warm_up_in_background()
+                warming = warm_up_in_background()
                 for event in invocation.stream():
                     if isinstance(event, dg.AssetCheckResult) and not event.passed:
                         failed.append(event)
                     else:
                         yield event
+                warming.join()  # long done by now; never left running into a failing exit
         if failed:
             failed = _explained(context, duckdb, invocation, manifest, failed)
             yield from failed

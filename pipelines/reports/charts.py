@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def svg(chart: alt.Chart, cache: Path | None = None) -> str:
     path = cache / f"{key}.svg"
     try:
         text = path.read_text(encoding="utf-8")
-        path.touch()  # used: kept
-        return text
+        if text:
+            os.utime(path)  # used: kept (never `touch`: a file pruned meanwhile stays gone)
+            return text
     except FileNotFoundError:
         pass
     text = vlc.vegalite_to_svg(spec)
@@ -51,8 +53,18 @@ def prune_chart_cache(cache: Path, days: float = CACHE_DAYS) -> None:
     """Remove cached charts not used for `days` (old data, old versions of vl-convert)."""
     oldest = time.time() - days * 86400
     for path in cache.glob("*.svg") if cache.is_dir() else []:
-        if path.stat().st_mtime < oldest:
-            path.unlink(missing_ok=True)
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:  # read and pruned by another run meanwhile
+            continue
+    # what a killed render left half-written, once a day old
+    for path in cache.glob(".*.tmp") if cache.is_dir() else []:
+        try:
+            if path.stat().st_mtime < time.time() - 86400:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
 
 
 def _colour(mapping: dict[str, str]) -> alt.Scale:

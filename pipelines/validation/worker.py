@@ -15,8 +15,11 @@ time, it never decides an outcome.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -27,16 +30,31 @@ from pipelines.validation.gx_suites import SuiteOutcome, run_suite
 if TYPE_CHECKING:
     import pandas as pd
 
+logger = logging.getLogger(__name__)
+
 # a batch this large is about 30 MB pickled: well under the validation's own time
 MAX_WORKER_ROWS = 200_000
 
 
-def _import_gx() -> None:
-    """The worker's first task: what `run_suite` would otherwise import at its first call.
-    Once told to stop, the worker leaves at once: winding down GX's modules took half a
-    second at the end of every run, and nothing is left to flush (results go back
-    synchronously before it is told to stop)."""
+def _leave_with_the_run() -> None:
+    """The worker's set-up. It leaves at once when told to stop: winding down GX's modules
+    took half a second at the end of every run, and nothing is left to flush (results go
+    back synchronously before it is told to stop). And it leaves when the run's process
+    dies without stopping it (killed, out of memory, a forced termination): an idle worker
+    waits on its queue and would otherwise keep its 300–400 MB for ever."""
     atexit.register(os._exit, 0)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+
+        def watch() -> None:
+            multiprocessing.connection.wait([parent.sentinel])
+            os._exit(0)
+
+        threading.Thread(target=watch, name="cds-gx-parent-watch", daemon=True).start()
+
+
+def _import_gx() -> None:
+    """The worker's first task: what `run_suite` would otherwise import at its first call."""
     from pipelines.validation.gx_suites import _context
 
     _context()
@@ -57,11 +75,17 @@ class WarmValidator:
         self.max_rows = max_rows
         self._pool: ProcessPoolExecutor | None = None
         if warm:
-            # spawn, not fork: this process holds DuckDB connections and Dagster's threads
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-            )
-            self._pool.submit(_import_gx)  # starts the worker and the import at once
+            try:
+                # spawn, not fork: this process holds DuckDB connections and Dagster's threads
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_leave_with_the_run,
+                )
+                self._pool.submit(_import_gx)  # starts the worker and the import at once
+            except OSError as exc:  # no semaphores (a container without /dev/shm), no process
+                logger.warning("GX worker not started, validating in this process: %s", exc)
+                self.close()
 
     @property
     def warm(self) -> bool:
