@@ -243,29 +243,42 @@ def _model_nodes(events: list[dict], name: str) -> dict[str, dict]:
 
 def _kill_inside_a_dbt_model_build(raw: Path, warehouse: Path, previous: dict, clean: dict) -> None:
     """Killed while dbt builds a mart: ingestion has committed, the published file is the
-    previous one, publish never began."""
-    run = Run(raw, warehouse, env={"DBT_LOG_LEVEL_FILE": "debug"})  # NodeStart: debug level
+    previous one, publish never began. The kill is sent when dbt's log shows a mart started
+    and not finished; on busy cores the model can still finish before the kill lands, and
+    then the run is started and killed again (a killed build leaves the same state), up to
+    three times."""
+    for _attempt in range(3):
+        run = Run(raw, warehouse, env={"DBT_LOG_LEVEL_FILE": "debug"})  # NodeStart: debug
 
-    def dbt_log() -> Path | None:  # this run's dbt build: dbt_models-<run id[:7]>-<uuid>
-        for line in run.lines:
-            if " - dbt_models - Running dbt command: `" in line and " build " in line:
-                run_id = line.split(" - ")[4]
-                logs = list(DBT_TARGET.glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
-                return logs[0] if logs else None
-        return None
+        def dbt_log(run: Run = run) -> Path | None:  # this run's build: dbt_models-<id>-<uuid>
+            for line in run.lines:
+                if " - dbt_models - Running dbt command: `" in line and " build " in line:
+                    run_id = line.split(" - ")[4]
+                    logs = list(DBT_TARGET.glob(f"dbt_models-{run_id[:7]}-*/dbt.log"))
+                    return logs[0] if logs else None
+            return None
 
-    log = run.wait_for(dbt_log, "dbt's log")
+        log = run.wait_for(dbt_log, "dbt's log")
 
-    def mart_started() -> str | None:
-        started = _model_nodes(_dbt_events(log), "NodeStart")
-        marts = [u for u, n in started.items() if n["node_path"].startswith("marts/")]
-        return marts[0] if marts else None
+        def mart_building(log: Path = log) -> str | None:
+            events = _dbt_events(log)
+            started = _model_nodes(events, "NodeStart")
+            finished = _model_nodes(events, "NodeFinished")
+            marts = [
+                u for u, n in started.items()
+                if n["node_path"].startswith("marts/") and u not in finished
+            ]  # fmt: skip
+            return marts[0] if marts else None
 
-    run.wait_for(mart_started, "a mart model's NodeStart in dbt's log")
-    run.kill()
-    events = _dbt_events(log)
-    in_flight = set(_model_nodes(events, "NodeStart")) - set(_model_nodes(events, "NodeFinished"))
-    assert in_flight, "the kill landed between model builds, not inside one"
+        run.wait_for(mart_building, "a mart model being built, in dbt's log")
+        run.kill()
+        events = _dbt_events(log)
+        in_flight = set(_model_nodes(events, "NodeStart")) - set(
+            _model_nodes(events, "NodeFinished")
+        )
+        if in_flight:
+            break
+    assert in_flight, "three kills landed between model builds, none inside one"
 
     # ingestion had committed the new version; the published file is the previous one
     assert (
