@@ -93,11 +93,11 @@ class GxValidator(dg.ConfigurableResource):
         self, name: str, df: Any, parameters: dict[str, Any], docs_dir: Path | None = None
     ) -> Any:
         """`pipelines.validation.gx_suites.run_suite`, in the warm worker when there is one."""
-        if self._validator is None:  # used outside a run (a direct call in a test)
-            from pipelines.validation.gx_suites import run_suite
+        from pipelines.validation.worker import WarmValidator
 
-            return run_suite(name, df, parameters, docs_dir=docs_dir)
-        return self._validator.run_suite(name, df, parameters, docs_dir=docs_dir)
+        # outside a run (a direct call in a test) there is no worker: validated here
+        validator = self._validator or WarmValidator(warm=False)
+        return validator.run_suite(name, df, parameters, docs_dir=docs_dir)
 
 
 class WarehouseDuckDB(DuckDBResource):

@@ -455,7 +455,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 # dbt's file log (`dbt.log` in the invocation's folder) at debug level formats every query
 # of every node, and its four threads queue on the log handler's lock: 1 s of a 9 s
 # incremental build (benchmarks/profiling.md). Warnings and errors are kept there; the
-# build's info events reach Dagster's step log through dbt's JSON output either way.
+# build's info events go to its JSON output (the step's stdout in the UI) either way.
 FILE_LOG_LEVEL = "warn"
 
 

@@ -51,19 +51,17 @@ def svg(chart: alt.Chart, cache: Path | None = None) -> str:
 
 def prune_chart_cache(cache: Path, days: float = CACHE_DAYS) -> None:
     """Remove cached charts not used for `days` (old data, old versions of vl-convert)."""
-    oldest = time.time() - days * 86400
-    for path in cache.glob("*.svg") if cache.is_dir() else []:
+    now = time.time()
+    _remove_older(cache, "*.svg", now - days * 86400)
+    _remove_older(cache, ".*.tmp", now - 86400)  # what a killed render left, a day old
+
+
+def _remove_older(folder: Path, pattern: str, oldest: float) -> None:
+    for path in folder.glob(pattern) if folder.is_dir() else []:
         try:
             if path.stat().st_mtime < oldest:
                 path.unlink(missing_ok=True)
         except FileNotFoundError:  # read and pruned by another run meanwhile
-            continue
-    # what a killed render left half-written, once a day old
-    for path in cache.glob(".*.tmp") if cache.is_dir() else []:
-        try:
-            if path.stat().st_mtime < time.time() - 86400:
-                path.unlink(missing_ok=True)
-        except FileNotFoundError:
             continue
 
 

@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines.validation import gx_suites
 from pipelines.validation.gx_suites import SuiteOutcome, run_suite
 
 if TYPE_CHECKING:
@@ -60,14 +61,6 @@ def _import_gx() -> None:
     _context()
 
 
-def _in_worker(
-    name: str, df: pd.DataFrame, parameters: dict[str, Any] | None, docs_dir: Path | None
-) -> SuiteOutcome:
-    from pipelines.validation import gx_suites
-
-    return gx_suites.run_suite(name, df, parameters, docs_dir=docs_dir)
-
-
 class WarmValidator:
     """`run_suite` in a worker started now, or in this process when there is no worker."""
 
@@ -100,7 +93,9 @@ class WarmValidator:
     ) -> SuiteOutcome:
         if self._pool is not None and len(df) <= self.max_rows:
             try:
-                return self._pool.submit(_in_worker, name, df, parameters, docs_dir).result()
+                return self._pool.submit(
+                    gx_suites.run_suite, name, df, parameters, docs_dir=docs_dir
+                ).result()
             except BrokenProcessPool:  # the worker died: validate here, without it from now on
                 self.close()
         return run_suite(name, df, parameters, docs_dir=docs_dir)
